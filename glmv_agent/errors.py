@@ -1,0 +1,60 @@
+"""Error tree of glmv-agent.
+
+GlmvError
+ +-- ModelOutputError          the model's text is unusable; the loop feeds it back and re-asks
+ |    +-- ParseError            no valid action could be read from the text
+ |    +-- ActionNotSupported    a valid action this environment cannot perform
+ +-- BackendError              the model endpoint failed (after retries)
+ |    +-- BackendTimeout
+ +-- DeviceError               the phone / browser / screen failed; the step records it
+ |    +-- DeviceDisconnected    the device went away and could not be reconnected
+ +-- StepError                 one action failed on the device but the episode can continue
+ +-- ConfigError               bad user configuration (unknown profile, missing option)
+ +-- UserAbort                 the person stopped the run (Ctrl-C, fail-safe, 'stop' at a prompt)
+"""
+
+from __future__ import annotations
+
+
+class GlmvError(Exception):
+    """Base of every error raised by glmv-agent."""
+
+
+class ModelOutputError(GlmvError):
+    """The model produced text that cannot be executed."""
+
+
+class ParseError(ModelOutputError):
+    """No valid action could be read from the model's text."""
+
+
+class ActionNotSupported(ModelOutputError):
+    """The action is valid but the current environment cannot perform it."""
+
+
+class BackendError(GlmvError):
+    """The model backend failed."""
+
+
+class BackendTimeout(BackendError):
+    """The model backend did not answer in time."""
+
+
+class DeviceError(GlmvError):
+    """The device (phone, browser, screen) failed."""
+
+
+class DeviceDisconnected(DeviceError):
+    """The device is gone and could not be reconnected."""
+
+
+class StepError(GlmvError):
+    """One action failed on the device; the episode may continue and the model is told."""
+
+
+class ConfigError(GlmvError):
+    """Invalid configuration."""
+
+
+class UserAbort(GlmvError):
+    """The person stopped the run."""
