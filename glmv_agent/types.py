@@ -127,6 +127,7 @@ class HistoryItem(BaseModel):
     raw: str = ""
     error: str | None = None
     note: str | None = None
+    app: str | None = None
     screenshot: Image.Image | None = None
 
 

@@ -1,0 +1,110 @@
+"""AutoGLM-Phone grammar: ``<think>...</think><answer>do(action="Tap", element=[x,y])</answer>``.
+
+Unlike the GLM-4.xV agent prompts this is multi-turn: a system prompt, then per step a user turn (screen info JSON +
+screenshot; only the latest turn keeps its image) and the model's previous answers as assistant turns.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from ..errors import ParseError
+from ..literal import read_call
+from ..parsing import build_action, clip, ints_in, split_reasoning, strip_boxes
+from ..types import ChatMessage, Decision, GenerationParams, HistoryItem, Observation, Platform
+from .base import ProfileBase, register
+
+_ACTIONS = {
+    "tap": "Tap", "double tap": "Double Tap", "long press": "Long Press", "swipe": "Swipe", "type": "Type",
+    "type_name": "Type_Name", "launch": "Launch", "back": "Back", "home": "Home", "wait": "Wait",
+    "take_over": "Take_over", "interact": "Interact", "note": "Note", "call_api": "Call_API",
+}
+_POINT_ARGS = ("element", "start", "end")
+_STRING_ARGS = ("text", "app", "message", "duration", "instruction")
+_CALL = re.compile(r"\b(do|finish)\s*\(")
+
+
+def _find_call(answer: str) -> tuple[str, dict[str, Any], str]:
+    matches = list(_CALL.finditer(answer))
+    if not matches:
+        lost = re.search(r"action\s*=\s*[\"']", answer)  # 'do(' prefix lost: rebuild it
+        if lost:
+            answer = "do(" + answer[lost.start() :]
+            matches = list(_CALL.finditer(answer))
+    if not matches:
+        raise ParseError(f"no do(action=...) or finish(message=...) call found: {clip(answer)}")
+    start = matches[0].start()
+    name, args, kwargs, end = read_call(answer, start)
+    if args and name == "finish" and "message" not in kwargs:
+        kwargs["message"] = args[0]
+    return name, kwargs, answer[start:end]
+
+
+def _to_action(name: str, kwargs: dict[str, Any]):  # noqa: ANN202 - returns an Action
+    if name == "finish":
+        return build_action({"space": "autoglm", "type": "finish", "message": str(kwargs.get("message") or "")})
+    raw_name = str(kwargs.get("action", "")).strip()
+    canonical = _ACTIONS.get(raw_name.lower().replace("-", " ").replace("  ", " "))
+    if canonical is None:
+        canonical = _ACTIONS.get(raw_name.lower().replace(" ", "_"))
+    if canonical is None:
+        raise ParseError(f"unknown AutoGLM action {raw_name!r}; expected one of {', '.join(sorted(set(_ACTIONS.values())))}")
+    data: dict[str, Any] = {"space": "autoglm", "type": canonical}
+    for key, value in kwargs.items():
+        if key in _POINT_ARGS:
+            data[key] = ints_in(value, 2, key)
+        elif key in _STRING_ARGS and value is not None:
+            data[key] = str(value)
+    return build_action(data)
+
+
+def parse_autoglm(text: str) -> Decision:
+    sections = split_reasoning(text)
+    answer = strip_boxes(sections.answer)
+    name, kwargs, call_text = _find_call(answer)
+    action = _to_action(name, kwargs)
+    return Decision(action=action, thought=sections.thinking, action_text=call_text, answer_text=answer, raw=text)
+
+
+@register("autoglm-phone/mobile")
+class AutoglmPhoneProfile(ProfileBase):
+    platform = Platform.MOBILE
+
+    def parse(self, text: str) -> Decision:
+        return parse_autoglm(text)
+
+    def generation_defaults(self) -> GenerationParams:
+        return GenerationParams(temperature=0.0, max_tokens=3000)
+
+    @staticmethod
+    def screen_info(observation: Observation) -> str:
+        return json.dumps({"current_app": observation.app or "System Home"}, ensure_ascii=False)
+
+    def render(
+        self, task: str, observation: Observation, history: list[HistoryItem], notes: list[str]
+    ) -> list[ChatMessage]:
+        date = datetime.now().strftime("%Y-%m-%d, %A")
+        messages = [ChatMessage(role="system", content=[self.text(self.fill("autoglm_system.txt", date=date))])]
+        steps = self.executed(history)
+        for index, item in enumerate(steps):
+            decision = item.decision
+            assert decision is not None
+            info = json.dumps({"current_app": item.app or "System Home"}, ensure_ascii=False)
+            messages.append(ChatMessage(role="user", content=[self.text(self._user_text(task, index, info))]))
+            answer = f"<think>{decision.thought}</think><answer>{decision.action_text}</answer>"
+            messages.append(ChatMessage(role="assistant", content=[self.text(answer)]))
+        text = self._user_text(task, len(steps), self.screen_info(observation))
+        extra = self.notes_text([*observation.notes, *notes])
+        content = [self.image(observation.model_image), self.text(text + ("\n\n" + extra if extra else ""))]
+        messages.append(ChatMessage(role="user", content=content))
+        return messages
+
+    @staticmethod
+    def _user_text(task: str, index: int, info: str) -> str:
+        return f"{task}\n\n{info}" if index == 0 else f"** Screen Info **\n\n{info}"
+
+
+__all__ = ["AutoglmPhoneProfile", "parse_autoglm"]

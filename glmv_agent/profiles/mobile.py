@@ -1,0 +1,177 @@
+"""GLM mobile grammar (GLM-4.1V and GLM-4.5V on Android, AndroidWorld conventions).
+
+Answer layout: ``Memory: ...  Reason: ...  Action: {"action_type": ...}``; boxes are ``[[xmin,ymin,xmax,ymax]]`` in
+thousandths. History is single-turn text inside the prompt; the current screenshot comes before the text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ParseError
+from ..literal import find_dict, read_literal
+from ..parsing import as_bool, box_spans, build_action, clip, ints_in, labelled, split_reasoning, strip_boxes
+from ..types import ChatMessage, Decision, HistoryItem, Observation, Platform
+from .base import ProfileBase, register
+
+GLM41V_APPS = (
+    "Google Chrome,Google Chat,Settings,YouTube,Google Play,Gmail,Google Maps,Google Photos,Google Calendar,Camera,"
+    "Audio Recorder,Google Drive,Google Keep,Grubhub,Tripadvisor,Starbucks,Google Docs,Google Sheets,Google Slides,"
+    "Clock,Google Search,Contacts,Facebook,WhatsApp,Instagram,Twitter,Snapchat,Telegram,LinkedIn,Spotify,Netflix,"
+    "Amazon Shopping,TikTok,Discord,Reddit,Pinterest,Android World,Files,Markor,Clipper,Messages,"
+    "Simple SMS Messenger,Dialer,Simple Calendar Pro,Simple Gallery Pro,Miniwob,Simple Draw Pro,Pro Expense,"
+    "Broccoli,CAA,OsmAnd,Tasks,Open Tracks Sports Tracker,Joplin,VLC,Retro Music"
+)
+GLM45V_APPS = (
+    "Google Chrome,Settings,YouTube,Camera,Audio Recorder,Clock,Contacts,Files,Markor,Simple SMS Messenger,"
+    "Simple Calendar Pro,Simple Gallery Pro,Simple Draw Pro,Pro Expense,Broccoli,OsmAnd,Tasks,"
+    "Open Tracks Sports Tracker,Joplin,VLC,Retro Music"
+)
+_NAMES = (
+    "status", "answer", "click", "long_press", "input_text", "keyboard_enter", "navigate_home", "navigate_back",
+    "swipe", "open_app", "wait",
+)
+_BOX_TYPES = ("click", "long_press", "input_text", "swipe")
+
+
+def _action_dict(answer: str) -> dict[str, Any]:
+    for span in box_spans(answer):
+        if span.startswith("{"):
+            try:
+                value, _ = read_literal(span)
+            except ParseError:
+                continue
+            if isinstance(value, dict) and "action_type" in value:
+                return value
+    after = labelled(answer, "Action", ())
+    for source in (after, strip_boxes(answer)):
+        if source:
+            found = find_dict(strip_boxes(source), "action_type")
+            if found is not None:
+                return found
+    raise ParseError(f"no {{\"action_type\": ...}} JSON action found in: {clip(answer)}")
+
+
+def _to_action(raw: dict[str, Any]):  # noqa: ANN202 - returns an Action
+    name = str(raw.get("action_type", "")).strip().lower()
+    if name not in _NAMES:
+        raise ParseError(f"unknown action_type {name!r}; expected one of {', '.join(_NAMES)}")
+    data: dict[str, Any] = {"space": "mobile", "type": name}
+    for key, value in raw.items():
+        if key == "action_type":
+            continue
+        if key == "box_2d":
+            if name in _BOX_TYPES and value not in (None, "", [], [[]]):
+                data["box_2d"] = _box(value)
+        elif key == "override":
+            data["override"] = as_bool(value)
+        elif key in ("direction", "goal_status"):
+            data[key] = str(value).strip().lower()
+        elif key in ("text", "app_name"):
+            data[key] = str(value)
+    return build_action(data)
+
+
+def _box(value: Any) -> list[int]:
+    numbers = ints_in(value, 4, "box_2d") if _count(value) == 4 else ints_in(value, 2, "box_2d")
+    return numbers if len(numbers) == 4 else numbers + numbers  # a point is a zero-size box
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, (list, tuple)):
+        return sum(_count(v) for v in value)
+    return 1
+
+
+def parse_mobile(text: str) -> Decision:
+    """Parse a GLM mobile answer into a Decision."""
+    sections = split_reasoning(text)
+    answer = sections.answer
+    action = _to_action(_action_dict(answer))
+    memory = labelled(answer, "Memory", ("Reason", "Action"))
+    reason = labelled(answer, "Reason", ("Action",)) or ""
+    action_text = labelled(answer, "Action", ()) or ""
+    return Decision(
+        action=action,
+        thought=strip_boxes(reason),
+        memory=strip_boxes(memory) if memory is not None else None,
+        action_text=strip_boxes(action_text),
+        answer_text=strip_boxes(answer),
+        raw=text,
+    )
+
+
+def protocol_dict(action: Any) -> dict[str, Any]:
+    """The action as the model writes it (``action_type`` first, boxes doubly nested)."""
+    wire = action.wire()
+    out: dict[str, Any] = {"action_type": wire.pop("type")}
+    for key, value in wire.items():
+        out[key] = [value] if key == "box_2d" else value
+    return out
+
+
+class _MobileProfile(ProfileBase):
+    platform = Platform.MOBILE
+    template_name = ""
+    apps = GLM41V_APPS
+
+    def __init__(self, prompt_dir=None, apps: str | None = None) -> None:  # noqa: ANN001
+        super().__init__(prompt_dir)
+        if apps is not None:
+            self.apps = apps
+
+    def parse(self, text: str) -> Decision:
+        return parse_mobile(text)
+
+    def history_text(self, history: list[HistoryItem]) -> str:
+        raise NotImplementedError
+
+    def render(
+        self, task: str, observation: Observation, history: list[HistoryItem], notes: list[str]
+    ) -> list[ChatMessage]:
+        notes = [*observation.notes, *notes]
+        prompt = self.fill(
+            self.template_name, task=task, apps=self.apps, history=self.history_text(history),
+            notes=self.notes_text(notes),
+        )
+        content = [self.image(observation.model_image), self.text(prompt)]
+        return [ChatMessage(role="user", content=content)]
+
+
+@register("glm-4.1v/mobile")
+class Glm41vMobileProfile(_MobileProfile):
+    template_name = "glm41v_mobile.txt"
+    apps = GLM41V_APPS
+
+    def history_text(self, history: list[HistoryItem]) -> str:
+        steps = self.executed(history)
+        if not steps:
+            return "Nothing has been done yet; this is the first step."
+        parts = []
+        for number, item in enumerate(steps, start=1):
+            decision = item.decision
+            assert decision is not None
+            # "Though:" is the label the official GLM-4.1V AndroidWorld harness writes.
+            parts.append(f"Step {number}:\nThough: {decision.thought}\nAction: {decision.action_text}\n\n")
+        return "".join(parts)
+
+
+@register("glm-4.5v/mobile")
+class Glm45vMobileProfile(_MobileProfile):
+    template_name = "glm45v_mobile.txt"
+    apps = GLM45V_APPS
+
+    def history_text(self, history: list[HistoryItem]) -> str:
+        lines = []
+        for number, item in enumerate(self.executed(history)):
+            decision = item.decision
+            assert decision is not None
+            memory = decision.memory or "None"
+            lines.append(
+                f"Step {number}:\nMemory: {memory}\nReason: {decision.thought}\n"
+                f"Action: {protocol_dict(decision.action)!r}"
+            )
+        return "\n".join(lines)
+
+
+__all__ = ["Glm41vMobileProfile", "Glm45vMobileProfile", "parse_mobile", "protocol_dict"]
