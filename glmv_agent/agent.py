@@ -14,7 +14,15 @@ from .actions import Answer, is_terminal, outcome_of
 from .errors import ActionNotSupported, BackendError, DeviceError, ParseError, StepError, UserAbort
 from .recording import RunRecorder, RunSummary, StepRecord, default_run_dir
 from .types import (
-    Backend, Completion, Decision, Environment, GenerationParams, HistoryItem, Observation, Outcome, PromptProfile,
+    Backend,
+    Completion,
+    Decision,
+    Environment,
+    GenerationParams,
+    HistoryItem,
+    Observation,
+    Outcome,
+    PromptProfile,
 )
 
 log = logging.getLogger(__name__)

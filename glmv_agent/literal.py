@@ -13,6 +13,7 @@ from .errors import ParseError
 
 MAX_DEPTH = 16
 MAX_INPUT = 20_000
+MAX_ATTEMPTS = 64
 _NUMBER = re.compile(r"-?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 _WORDS = {"true": True, "false": False, "none": None, "null": None}
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "0": "\0", "/": "/"}
@@ -20,11 +21,10 @@ _CLOSERS = {"{": "}", "[": "]", "(": ")"}
 
 
 class _Reader:
-    def __init__(self, text: str) -> None:
-        if len(text) > MAX_INPUT:
-            raise ParseError(f"action text is too long ({len(text)} characters)")
-        self.text = text
-        self.pos = 0
+    def __init__(self, text: str, start: int = 0) -> None:
+        # Only a bounded window is read: a literal longer than MAX_INPUT is not an action.
+        self.text = text[: start + MAX_INPUT]
+        self.pos = start
 
     def skip_space(self) -> None:
         while self.pos < len(self.text) and self.text[self.pos] in " \t\r\n":
@@ -132,16 +132,14 @@ class _Reader:
 
 def read_literal(text: str, start: int = 0) -> tuple[Any, int]:
     """Read one literal at ``start``; return it and the position after it."""
-    reader = _Reader(text)
-    reader.pos = start
+    reader = _Reader(text, start)
     value = reader.value()
     return value, reader.pos
 
 
 def read_call(text: str, start: int = 0) -> tuple[str, list[Any], dict[str, Any], int]:
     """Read ``name(arg, key=value, ...)`` at ``start``. A missing final ')' is tolerated at end of text."""
-    reader = _Reader(text)
-    reader.pos = start
+    reader = _Reader(text, start)
     reader.skip_space()
     match = re.compile(r"[A-Za-z_][A-Za-z0-9_]*").match(text, reader.pos)
     if not match:
@@ -167,13 +165,16 @@ def read_call(text: str, start: int = 0) -> tuple[str, list[Any], dict[str, Any]
 
 
 def find_dict(text: str, must_contain: str) -> dict[str, Any] | None:
-    """The last ``{...}`` literal in ``text`` that parses and has the key ``must_contain``."""
-    found: dict[str, Any] | None = None
-    for match in re.finditer(r"\{", text):
+    """The last ``{...}`` literal in ``text`` that parses and has the key ``must_contain``.
+
+    Candidates are tried from the end, at most MAX_ATTEMPTS of them, so degenerate output stays cheap.
+    """
+    starts = [m.start() for m in re.finditer(r"\{", text)][-MAX_ATTEMPTS:]
+    for start in reversed(starts):
         try:
-            value, _ = read_literal(text, match.start())
+            value, _ = read_literal(text, start)
         except ParseError:
             continue
         if isinstance(value, dict) and must_contain in value:
-            found = value
-    return found
+            return value
+    return None

@@ -51,7 +51,8 @@ def _to_action(name: str, kwargs: dict[str, Any]):  # noqa: ANN202 - returns an 
     if canonical is None:
         canonical = _ACTIONS.get(raw_name.lower().replace(" ", "_"))
     if canonical is None:
-        raise ParseError(f"unknown AutoGLM action {raw_name!r}; expected one of {', '.join(sorted(set(_ACTIONS.values())))}")
+        known = ", ".join(sorted(set(_ACTIONS.values())))
+        raise ParseError(f"unknown AutoGLM action {raw_name!r}; expected one of {known}")
     data: dict[str, Any] = {"space": "autoglm", "type": canonical}
     for key, value in kwargs.items():
         if key in _POINT_ARGS:

@@ -28,7 +28,7 @@ def _find_call(text: str) -> tuple[str, list[Any], dict[str, Any], str]:
     """The last well-formed action call in ``text``: (name, args, kwargs, call text)."""
     last: tuple[str, list[Any], dict[str, Any], str] | None = None
     error: ParseError | None = None
-    for match in _CALL.finditer(text):
+    for match in list(_CALL.finditer(text))[-64:]:  # bounded: degenerate repetition stays cheap
         try:
             name, args, kwargs, end = read_call(text, match.start())
         except ParseError as exc:

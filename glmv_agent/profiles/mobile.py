@@ -49,6 +49,8 @@ def _action_dict(answer: str) -> dict[str, Any]:
             found = find_dict(strip_boxes(source), "action_type")
             if found is not None:
                 return found
+    if "action_type" in answer:
+        raise ParseError(f"the JSON action is incomplete or malformed (output cut off?): {clip(answer)}")
     raise ParseError(f"no {{\"action_type\": ...}} JSON action found in: {clip(answer)}")
 
 

@@ -61,7 +61,8 @@ def parse_action_line(line: str):  # noqa: ANN201 - returns an Action
             data.update(label=int(match.group(1)), content=_unbracket(match.group(2)))
         elif name == "Scroll":
             target = match.group(1)
-            data.update(target="WINDOW" if target.lower() == "window" else int(target), direction=match.group(2).lower())
+            data["target"] = "WINDOW" if target.lower() == "window" else int(target)
+            data["direction"] = match.group(2).lower()
         elif name == "ANSWER":
             data["content"] = _answer_content(match.group(1))
         elif name == "Key":
@@ -86,7 +87,8 @@ def parse_web(text: str) -> Decision:
         action_text = labelled(body, "Action", ("Memory_Updated", "Memory", "Thought"))
         if action_text is None:
             raise ParseError(f"no 'Action:' line found: {clip(body)}")
-        action_text = action_text.split("\n")[0] if not action_text.lower().startswith(("answer", "type")) else action_text
+        if not action_text.lower().startswith(("answer", "type")):  # multi-line content only for these two
+            action_text = action_text.split("\n")[0]
         action = parse_action_line(action_text)
     body = strip_boxes(answer)
     thought = labelled(body, "Thought", ("Action", "Memory_Updated")) or ""

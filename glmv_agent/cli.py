@@ -1,0 +1,211 @@
+"""Command line: ``glmv-agent run|parse|profiles`` plus the platform commands (demo, sim-device, report)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from . import __version__
+from .agent import Agent, AgentConfig, EpisodeResult
+from .errors import ConfigError, GlmvError, ParseError
+from .profiles import MODELS, get_profile
+from .recording import StepRecord
+from .types import GenerationParams
+
+PLATFORM_MODULES = {
+    "web": "glmv_agent.environments.web_cli",
+    "desktop": "glmv_agent.environments.desktop_cli",
+    "mobile": "glmv_agent.environments.mobile_cli",
+}
+EXTRA_MODULES = ("glmv_agent.local_backend.cli", "glmv_agent.report_cli")
+EXIT_CODES = {"complete": 0, "infeasible": 1, "failed": 1, "max_steps": 1, "error": 1, "aborted": 130}
+
+
+def _optional_module(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and name.startswith(exc.name):  # the module itself is absent, not one of its imports
+            return None
+        raise
+
+
+def _add_run(sub: Any) -> None:
+    run = sub.add_parser("run", help="run an agent task", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    run.add_argument("task", help="what the agent should do")
+    run.add_argument("--platform", choices=sorted(PLATFORM_MODULES), required=True)
+    run.add_argument("--model", choices=MODELS, default="glm-4.5v")
+    run.add_argument("--max-steps", type=int, default=30)
+    run.add_argument("--max-reasks", type=int, default=2, help="re-asks after unusable model output, per step")
+    run.add_argument("--out", type=Path, help="run folder (default: runs/<time>-<task>)")
+    run.add_argument("--prompt-dir", type=Path, help="folder with prompt templates overriding the packaged ones")
+    run.add_argument("--fake-screen", action="store_true", help="use an in-memory screen instead of a device")
+    model = run.add_argument_group("model endpoint (OpenAI-compatible: vLLM, SGLang, the hosted GLM API)")
+    model.add_argument("--base-url", help="endpoint URL (env GLMV_BASE_URL, OPENAI_BASE_URL)")
+    model.add_argument("--api-key", help="API key (env GLMV_API_KEY, OPENAI_API_KEY)")
+    model.add_argument("--api-model", help="model name at the endpoint (env GLMV_MODEL, OPENAI_MODEL)")
+    model.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
+    model.add_argument("--retries", type=int, default=3, help="retries on 429/5xx/connection errors")
+    model.add_argument("--replay", type=Path, help="serve recorded responses (JSONL or run folder) instead")
+    gen = run.add_argument_group("generation")
+    gen.add_argument("--temperature", type=float, default=0.0)
+    gen.add_argument("--max-tokens", type=int, default=None)
+    gen.add_argument("--thinking", choices=("on", "off", "default"), default="default")
+    for name in (*PLATFORM_MODULES.values(), EXTRA_MODULES[0]):
+        module = _optional_module(name)
+        if module is not None and hasattr(module, "add_arguments"):
+            module.add_arguments(run)
+    run.set_defaults(func=cmd_run)
+
+
+def _add_parse(sub: Any) -> None:
+    parse = sub.add_parser("parse", help="parse one model output into its action (JSON on stdout)")
+    parse.add_argument("file", nargs="?", default="-", help="file with the model's text, or - for stdin")
+    parse.add_argument("--model", choices=MODELS, required=True)
+    parse.add_argument("--platform", choices=sorted(PLATFORM_MODULES), required=True)
+    parse.set_defaults(func=cmd_parse)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="glmv-agent", description="GUI agents driven by GLM vision models.")
+    parser.add_argument("--version", action="version", version=f"glmv-agent {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_run(sub)
+    _add_parse(sub)
+    profiles = sub.add_parser("profiles", help="list the prompt profiles")
+    profiles.set_defaults(func=lambda args: _print_lines(_profile_keys()))
+    for name in (*PLATFORM_MODULES.values(), *EXTRA_MODULES):
+        module = _optional_module(name)
+        if module is not None and hasattr(module, "register_commands"):
+            module.register_commands(sub)
+    return parser
+
+
+def _profile_keys() -> list[str]:
+    from .profiles import profile_keys
+
+    return profile_keys()
+
+
+def _print_lines(lines: list[str]) -> int:
+    for line in lines:
+        print(line)
+    return 0
+
+
+def profile_key(model: str, platform: str, web_mode: str | None = None) -> str:
+    if model == "autoglm-phone" and platform != "mobile":
+        raise ConfigError("autoglm-phone speaks only the mobile grammar; use --platform mobile")
+    if platform == "web" and web_mode == "pixel":
+        return f"{model}/desktop"
+    return f"{model}/{platform}"
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    profile = get_profile(profile_key(args.model, args.platform))
+    try:
+        decision = profile.parse(text)
+    except ParseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = {"action": decision.action.wire(), "thought": decision.thought, "memory": decision.memory}
+    print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
+def _backend(args: argparse.Namespace) -> Any:
+    if args.replay:
+        from .backends.replay import ReplayBackend
+
+        return ReplayBackend.from_file(args.replay)
+    if getattr(args, "local", None):
+        module = importlib.import_module(EXTRA_MODULES[0])
+        return module.create_backend(args)
+    from .backends.openai_backend import EndpointConfig, OpenAIBackend
+
+    overrides = {
+        "base_url": args.base_url, "api_key": args.api_key, "model": args.api_model,
+        "timeout_s": args.timeout, "max_retries": args.retries,
+    }
+    config = EndpointConfig.from_env(**{k: v for k, v in overrides.items() if v is not None})
+    return OpenAIBackend(config)
+
+
+def _environment(args: argparse.Namespace) -> Any:
+    if args.fake_screen:
+        from .testing import FakeEnvironment
+        from .types import Platform
+
+        return FakeEnvironment(platform=Platform(args.platform))
+    module = _optional_module(PLATFORM_MODULES[args.platform])
+    if module is None:
+        raise ConfigError(f"the {args.platform} platform is not available in this installation")
+    return module.create(args)
+
+
+def _params(args: argparse.Namespace, defaults: GenerationParams) -> GenerationParams:
+    update: dict[str, Any] = {"temperature": args.temperature}
+    if args.max_tokens:
+        update["max_tokens"] = args.max_tokens
+    if args.thinking != "default":
+        update["thinking"] = args.thinking == "on"
+    return defaults.model_copy(update=update)
+
+
+def _print_step(record: StepRecord) -> None:
+    action = record.action or {}
+    args = {k: v for k, v in action.items() if k not in ("type", "space")}
+    where = f" at {record.pixels}" if record.pixels else ""
+    took = sum(record.timings.values())
+    line = f"step {record.index:>2}  {action.get('type', '-'):<16} {json.dumps(args, ensure_ascii=False)}{where}"
+    print(f"{line}  ({took:.1f}s)" + (f"  ERROR {record.error_kind}: {record.error}" if record.error else ""))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    profile = get_profile(profile_key(args.model, args.platform, getattr(args, "web_mode", None)), args.prompt_dir)
+    backend = _backend(args)
+    config = AgentConfig(
+        max_steps=args.max_steps, max_reasks=args.max_reasks, run_dir=args.out,
+        params=_params(args, profile.generation_defaults()),
+    )
+    with _environment(args) as environment:
+        agent = Agent(profile, backend, environment, config, on_step=_print_step)
+        result = agent.run(args.task)
+    _print_result(result)
+    return EXIT_CODES.get(result.status, 1)
+
+
+def _print_result(result: EpisodeResult) -> None:
+    print(f"status: {result.status}")
+    if result.answer:
+        print(f"answer: {result.answer}")
+    if result.error:
+        print(f"reason: {result.error}")
+    print(f"run folder: {result.run_dir}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except GlmvError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""The console script as a user runs it: parse and run (replay + in-memory screen), exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+CLI = [sys.executable, "-m", "glmv_agent.cli"]
+
+
+def cli(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run([*CLI, *args], input=stdin, capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+
+
+def test_parse_prints_protocol_action_json() -> None:
+    text = '<answer>Memory: {"a": 1}\nReason: r\nAction: <|begin_of_box|>{"action_type": "click", "box_2d": [[1,2,3,4]]}'
+    done = cli("parse", "--model", "glm-4.5v", "--platform", "mobile", "-", stdin=text)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"action": {"type": "click", "box_2d": [1, 2, 3, 4]}, "thought": "r",
+                                       "memory": '{"a": 1}'}
+
+
+def test_parse_each_grammar_names_actions_as_the_protocol_writes_them(tmp_path: Path) -> None:
+    cases = [
+        ("glm-4.1v", "desktop", "left_click(start_box='[10,20]')", {"type": "left_click", "start_box": [10, 20]}),
+        ("glm-4.5v", "web", "Thought: t\nAction: Click [3]\nMemory_Updated: {}", {"type": "Click", "label": 3}),
+        ("autoglm-phone", "mobile", 'do(action="Tap", element=[5,6])', {"type": "Tap", "element": [5, 6]}),
+    ]
+    for model, platform, text, expected in cases:
+        path = tmp_path / f"{model}.txt"
+        path.write_text(text, encoding="utf-8")
+        done = cli("parse", "--model", model, "--platform", platform, str(path))
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["action"] == expected
+
+
+def test_parse_error_exits_2_with_one_line() -> None:
+    done = cli("parse", "--model", "glm-4.5v", "--platform", "desktop", "-", stdin="I would click OK")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("error: no desktop action call") and done.stderr.count("\n") == 1
+
+
+def test_autoglm_on_desktop_is_a_config_error() -> None:
+    done = cli("parse", "--model", "autoglm-phone", "--platform", "desktop", "-", stdin="DONE()")
+    assert done.returncode == 2 and "autoglm-phone speaks only the mobile grammar" in done.stderr
+
+
+def test_run_with_replay_on_the_in_memory_screen(tmp_path: Path) -> None:
+    script = tmp_path / "script.jsonl"
+    lines = [
+        'Memory: None\nReason: tap\nAction: {"action_type": "click", "box_2d": [[100,200,300,400]]}',
+        'Memory: None\nReason: say it\nAction: {"action_type": "answer", "text": "HomeNet"}',
+        'Memory: None\nReason: done\nAction: {"action_type": "status", "goal_status": "complete"}',
+    ]
+    script.write_text("\n".join(json.dumps({"content": line}) for line in lines), encoding="utf-8")
+    out = tmp_path / "run"
+    done = cli("run", "Tell me the Wi-Fi name", "--platform", "mobile", "--model", "glm-4.5v", "--replay", str(script),
+               "--fake-screen", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "status: complete" in done.stdout and "answer: HomeNet" in done.stdout
+    assert "at [(216, 720)]" in done.stdout
+    assert json.loads((out / "summary.json").read_text())["answer"] == "HomeNet"
+
+
+def test_run_that_never_finishes_exits_1(tmp_path: Path) -> None:
+    script = tmp_path / "script.jsonl"
+    script.write_text(json.dumps({"content": "no idea"}) + "\n", encoding="utf-8")
+    done = cli("run", "t", "--platform", "mobile", "--replay", str(script), "--fake-screen", "--max-reasks", "0",
+               "--out", str(tmp_path / "run"))
+    assert done.returncode == 1 and "status: failed" in done.stdout
+
+
+def test_missing_replay_file_is_one_clear_line(tmp_path: Path) -> None:
+    done = cli("run", "t", "--platform", "mobile", "--replay", str(tmp_path / "nope.jsonl"), "--fake-screen")
+    assert done.returncode == 2 and done.stderr.strip() == f"error: replay file not found: {tmp_path / 'nope.jsonl'}"
+
+
+def test_profiles_lists_every_model_platform_pair() -> None:
+    done = cli("profiles")
+    assert done.stdout.split() == ["autoglm-phone/mobile", "glm-4.1v/desktop", "glm-4.1v/mobile", "glm-4.1v/web",
+                                   "glm-4.5v/desktop", "glm-4.5v/mobile", "glm-4.5v/web"]
