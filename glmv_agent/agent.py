@@ -11,8 +11,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .actions import Answer, is_terminal, outcome_of
-from .errors import ActionNotSupported, BackendError, DeviceError, ParseError, StepError, UserAbort
+from .errors import ActionNotSupported, BackendError, ConfigError, DeviceError, ParseError, StepError, UserAbort
+from .guard import WAIT_TYPES, Guard, screen_changed
 from .recording import RunRecorder, RunSummary, StepRecord, default_run_dir
+from .secrets import SecretStore
 from .types import (
     Backend,
     Completion,
@@ -27,6 +29,17 @@ from .types import (
 
 log = logging.getLogger(__name__)
 StepHook = Callable[[StepRecord], None]
+ActionHook = Callable[[Any, Observation], bool | None]  # return False to block the action
+PhaseHook = Callable[[int, str], None]  # (step index, "observe" | "generate" | "execute")
+
+
+class AgentHooks(BaseModel):
+    """Callbacks for callers: each finished step, each planned action (may veto), each phase (for live displays)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    on_step: StepHook | None = None
+    before_action: ActionHook | None = None
+    on_phase: PhaseHook | None = None
 
 
 class AgentConfig(BaseModel):
@@ -36,11 +49,14 @@ class AgentConfig(BaseModel):
     runs_root: Path = Path("runs")
     params: GenerationParams | None = None
     settle_seconds: float = Field(default=0.0, ge=0)  # pause after an action before the next screenshot
+    detect_no_effect: bool = True  # tell the model when its action did not change the screen
+    repeat_limit: int = Field(default=3, ge=2)  # identical no-effect actions in a row that end the run
+    write_report: bool = True  # HTML report + GIF at the end of the run
 
 
 class EpisodeResult(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
-    status: str  # complete | infeasible | failed | max_steps | aborted | error
+    status: str  # complete | infeasible | failed | max_steps | looping | aborted | error
     answer: str | None = None
     error: str | None = None
     steps: list[StepRecord] = Field(default_factory=list)
@@ -73,36 +89,63 @@ class Agent:
         backend: Backend,
         environment: Environment,
         config: AgentConfig | None = None,
-        on_step: StepHook | None = None,
+        *,
+        hooks: AgentHooks | None = None,
+        guard: Guard | None = None,
+        secrets: SecretStore | None = None,
     ) -> None:
         self.profile = profile
         self.backend = backend
         self.environment = environment
         self.config = config or AgentConfig()
-        self.on_step = on_step
+        self.hooks = hooks or AgentHooks()
+        self.guard = guard
+        self.secrets = secrets or SecretStore()
         self.params = self.config.params or profile.generation_defaults()
 
     def run(self, task: str) -> EpisodeResult:
         run_dir = self.config.run_dir or default_run_dir(task, self.config.runs_root)
         summary = RunSummary(task=task, profile=self.profile.key, platform=self.profile.platform.value)
         episode = _Episode(task, RunRecorder(run_dir, summary))
+        redactor = self.secrets.log_filter() if self.secrets else None
+        handlers = logging.getLogger().handlers if redactor else []
+        for handler in handlers:
+            handler.addFilter(redactor)  # type: ignore[arg-type]
         try:
             self._loop(episode)
         except (KeyboardInterrupt, UserAbort) as exc:
-            episode.end("aborted", str(exc) or "interrupted by the user")
+            episode.end("aborted", self.secrets.redact(str(exc)) or "interrupted by the user")
         finally:
             episode.recorder.finish(episode.status or "aborted", episode.answer, episode.error)
+            for handler in handlers:
+                handler.removeFilter(redactor)  # type: ignore[arg-type]
+            self._report(run_dir)
         return EpisodeResult(
             status=episode.status or "aborted", answer=episode.answer, error=episode.error,
             steps=episode.records, run_dir=run_dir,
         )
 
+    def _report(self, run_dir: Path) -> None:
+        if not self.config.write_report:
+            return
+        try:
+            from .report import write_report
+        except ImportError:  # pragma: no cover - report module is part of the package
+            return
+        try:
+            write_report(run_dir)
+        except Exception as exc:  # noqa: BLE001 - a report failure must never lose the run's result
+            log.warning("could not write the run report: %s", exc)
+
     def _loop(self, episode: _Episode) -> None:
         for index in range(self.config.max_steps):
+            self._phase(index, "observe")
             try:
                 observation = self.environment.observe()
             except DeviceError as exc:
                 episode.end("error", f"device: {exc}")
+                return
+            if self._no_effect(episode, observation):
                 return
             self._step(episode, index, observation)
             if episode.status:
@@ -153,8 +196,10 @@ class Agent:
         return None, base
 
     def _generate(self, episode: _Episode, observation: Observation, record: StepRecord) -> Completion:
+        self._phase(record.index, "generate")
         started = time.perf_counter()
-        messages = self.profile.render(episode.task, observation, episode.history, episode.notes)
+        standing = [note for note in [self.secrets.prompt_note()] if note]
+        messages = self.profile.render(episode.task, observation, episode.history, [*standing, *episode.notes])
         record.timings["render"] = time.perf_counter() - started
         record.prompt_text = "\n".join(m.text() for m in messages)
         record.prompt_images = sum(len(m.images()) for m in messages)
@@ -165,28 +210,57 @@ class Agent:
         return completion
 
     def _act(self, episode: _Episode, observation: Observation, decision: Decision, record: StepRecord) -> None:
+        self._phase(record.index, "execute")
         started = time.perf_counter()
         item = HistoryItem(decision=decision, raw=decision.raw, screenshot=observation.screenshot, app=observation.app)
+        if not self._allowed(episode, decision, observation, record, item):
+            return
         try:
-            outcome = self.environment.execute(decision.action, observation)
-        except (ActionNotSupported, StepError) as exc:
+            outcome = self.environment.execute(self.secrets.reveal(decision.action), observation)
+        except (ActionNotSupported, StepError, ConfigError) as exc:
+            message = self.secrets.redact(str(exc))
             outcome = Outcome()
-            record.error, record.error_kind = str(exc), type(exc).__name__
-            item.error = f"Failed: {exc}"
-            episode.notes = [f"The last action failed: {exc}"]
+            record.error, record.error_kind = message, type(exc).__name__
+            item.error = f"Failed: {message}"
+            episode.notes = [f"The last action failed: {message}"]
         except DeviceError as exc:
             record.timings["execute"] = time.perf_counter() - started
-            self._fail(episode, record, "error", f"device: {exc}", type(exc).__name__)
+            self._fail(episode, record, "error", f"device: {self.secrets.redact(str(exc))}", type(exc).__name__)
             return
         else:
-            item.note = outcome.note
-            episode.notes = [outcome.note] if outcome.note else []
+            item.note = self.secrets.redact(outcome.note)
+            episode.notes = [item.note] if item.note else []
         record.timings["execute"] = time.perf_counter() - started
-        record.pixels, record.detail, record.note = outcome.pixels, outcome.detail, outcome.note
+        record.pixels, record.note = outcome.pixels, item.note
+        record.detail = self.secrets.redact(outcome.detail) or ""
         if isinstance(decision.action, Answer):
             episode.answer = decision.action.text
         episode.history.append(item)
         self._emit(episode, record)
+
+    def _allowed(
+        self, episode: _Episode, decision: Decision, observation: Observation, record: StepRecord, item: HistoryItem
+    ) -> bool:
+        """Policy, confirmation and caller veto; a blocked action is recorded and told to the model."""
+        verdict = self.guard.check(decision.action, observation) if self.guard else None
+        if verdict is not None:
+            record.audit.extend(verdict.audit)
+            if verdict.stop:
+                self._emit(episode, record)
+                raise UserAbort("stopped at the confirmation prompt")
+        message = verdict.message if verdict is not None and not verdict.allowed else None
+        if message is None and self.hooks.before_action is not None:
+            if self.hooks.before_action(decision.action, observation) is False:
+                message = "The action was blocked by the caller. Choose another way."
+                record.audit.append("before_action hook: blocked")
+        if message is None:
+            return True
+        record.error, record.error_kind = message, "blocked"
+        item.error = message
+        episode.notes = [message]
+        episode.history.append(item)
+        self._emit(episode, record)
+        return False
 
     def _base_record(self, episode: _Episode, index: int, observation: Observation) -> StepRecord:
         started = time.perf_counter()
@@ -209,5 +283,29 @@ class Agent:
         episode.records.append(record)
         episode.recorder.add_step(record)
         log.info("step %d: %s %s", record.index, (record.action or {}).get("type"), record.error or "")
-        if self.on_step is not None:
-            self.on_step(record)
+        if self.hooks.on_step is not None:
+            self.hooks.on_step(record)
+
+    def _phase(self, index: int, phase: str) -> None:
+        if self.hooks.on_phase is not None:
+            self.hooks.on_phase(index, phase)
+
+    def _no_effect(self, episode: _Episode, observation: Observation) -> bool:
+        """Note an action that left the screen unchanged; end the run when the model keeps repeating it."""
+        if not (self.config.detect_no_effect and episode.history):
+            return False
+        last = episode.history[-1]
+        action = last.decision.action if last.decision else None
+        if action is None or last.error or last.screenshot is None or action.type in WAIT_TYPES:
+            return False
+        if screen_changed(last.screenshot, observation.screenshot):
+            return False
+        last.note = "The screen did not change."
+        text = last.decision.action_text if last.decision else action.type
+        episode.notes.append(f"The screen did not change after your last action ({text}). Do not repeat it.")
+        recent = episode.history[-self.config.repeat_limit :]
+        same = [item.decision.action for item in recent if item.decision is not None and item.note == last.note]
+        if len(same) == self.config.repeat_limit and all(a == action for a in same):
+            episode.end("looping", f"the model repeated {action.type} {self.config.repeat_limit} times with no effect")
+            return True
+        return False

@@ -13,10 +13,13 @@ from types import ModuleType
 from typing import Any
 
 from . import __version__
-from .agent import Agent, AgentConfig, EpisodeResult
+from .agent import Agent, AgentConfig, AgentHooks, EpisodeResult
 from .errors import ConfigError, GlmvError, ParseError
+from .guard import Guard
+from .policy import Policy
 from .profiles import MODELS, get_profile
-from .recording import StepRecord
+from .progress import LiveProgress
+from .secrets import SecretStore
 from .types import GenerationParams
 
 PLATFORM_MODULES = {
@@ -25,7 +28,7 @@ PLATFORM_MODULES = {
     "mobile": "glmv_agent.environments.mobile_cli",
 }
 EXTRA_MODULES = ("glmv_agent.local_backend.cli", "glmv_agent.report_cli")
-EXIT_CODES = {"complete": 0, "infeasible": 1, "failed": 1, "max_steps": 1, "error": 1, "aborted": 130}
+EXIT_CODES = {"complete": 0, "infeasible": 1, "failed": 1, "max_steps": 1, "looping": 1, "error": 1, "aborted": 130}
 
 
 def _optional_module(name: str) -> ModuleType | None:
@@ -47,6 +50,13 @@ def _add_run(sub: Any) -> None:
     run.add_argument("--out", type=Path, help="run folder (default: runs/<time>-<task>)")
     run.add_argument("--prompt-dir", type=Path, help="folder with prompt templates overriding the packaged ones")
     run.add_argument("--fake-screen", action="store_true", help="use an in-memory screen instead of a device")
+    safety = run.add_argument_group("oversight")
+    safety.add_argument("--confirm", action="store_true", help="ask before each action (yes / no / stop)")
+    safety.add_argument("--policy", type=Path, help="TOML/JSON rules: allow, confirm or deny actions")
+    safety.add_argument("--secret", action="append", default=[], metavar="NAME=VALUE",
+                        help="a value the model can type as <secret>NAME</secret> without seeing it")
+    safety.add_argument("--secrets-file", type=Path, help="file of NAME=VALUE lines (also env GLMV_SECRET_NAME)")
+    safety.add_argument("--no-report", action="store_true", help="skip the HTML report at the end")
     model = run.add_argument_group("model endpoint (OpenAI-compatible: vLLM, SGLang, the hosted GLM API)")
     model.add_argument("--base-url", help="endpoint URL (env GLMV_BASE_URL, OPENAI_BASE_URL)")
     model.add_argument("--api-key", help="API key (env GLMV_API_KEY, OPENAI_API_KEY)")
@@ -161,24 +171,25 @@ def _params(args: argparse.Namespace, defaults: GenerationParams) -> GenerationP
     return defaults.model_copy(update=update)
 
 
-def _print_step(record: StepRecord) -> None:
-    action = record.action or {}
-    args = {k: v for k, v in action.items() if k not in ("type", "space")}
-    where = f" at {record.pixels}" if record.pixels else ""
-    took = sum(record.timings.values())
-    line = f"step {record.index:>2}  {action.get('type', '-'):<16} {json.dumps(args, ensure_ascii=False)}{where}"
-    print(f"{line}  ({took:.1f}s)" + (f"  ERROR {record.error_kind}: {record.error}" if record.error else ""))
+def _guard(args: argparse.Namespace, progress: LiveProgress) -> Guard | None:
+    policy = Policy.load(args.policy) if args.policy else None
+    if policy is None and not args.confirm:
+        return None
+    return Guard(policy, confirm_all=args.confirm, ask=progress.ask if sys.stdin.isatty() else None)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     profile = get_profile(profile_key(args.model, args.platform, getattr(args, "web_mode", None)), args.prompt_dir)
+    secrets = SecretStore.from_sources(args.secret, args.secrets_file)
     backend = _backend(args)
     config = AgentConfig(
-        max_steps=args.max_steps, max_reasks=args.max_reasks, run_dir=args.out,
+        max_steps=args.max_steps, max_reasks=args.max_reasks, run_dir=args.out, write_report=not args.no_report,
         params=_params(args, profile.generation_defaults()),
     )
-    with _environment(args) as environment:
-        agent = Agent(profile, backend, environment, config, on_step=_print_step)
+    with _environment(args) as environment, LiveProgress() as progress:
+        hooks = AgentHooks(on_step=progress.step, on_phase=progress.phase)
+        agent = Agent(profile, backend, environment, config, hooks=hooks, guard=_guard(args, progress),
+                      secrets=secrets)
         result = agent.run(args.task)
     _print_result(result)
     return EXIT_CODES.get(result.status, 1)

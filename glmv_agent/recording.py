@@ -30,6 +30,7 @@ class StepRecord(BaseModel):
     note: str | None = None
     error: str | None = None
     error_kind: str | None = None
+    audit: list[str] = Field(default_factory=list)
     screenshot: str | None = None
     marked_screenshot: str | None = None
     screen_size: tuple[int, int] | None = None

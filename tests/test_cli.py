@@ -62,7 +62,7 @@ def test_run_with_replay_on_the_in_memory_screen(tmp_path: Path) -> None:
                "--fake-screen", "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "status: complete" in done.stdout and "answer: HomeNet" in done.stdout
-    assert "at [(216, 720)]" in done.stdout
+    assert "at [(216, 720)]" in done.stdout or "at [[216, 720]]" in done.stdout
     assert json.loads((out / "summary.json").read_text())["answer"] == "HomeNet"
 
 

@@ -71,7 +71,7 @@ class ProfileBase:
         if not notes:
             return ""
         lines = "\n".join(f"- {note}" for note in notes)
-        return f"Important, about your previous step:\n{lines}\n"
+        return f"Notes from the system:\n{lines}\n"
 
     @staticmethod
     def text(value: str) -> TextPart:

@@ -1,0 +1,71 @@
+"""Live terminal progress (rich): a spinner naming the current phase and one line per finished step."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from .guard import Answer
+from .recording import StepRecord
+
+_PHASES = {"observe": "looking at the screen", "generate": "waiting for the model", "execute": "acting"}
+
+
+class LiveProgress:
+    """Use as a context manager around Agent.run; pass .phase, .step and .ask to the agent."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(highlight=False)
+        self._status: Any = None
+        self.tokens = 0
+
+    def __enter__(self) -> LiveProgress:
+        self._status = self.console.status("starting")
+        self._status.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.stop()
+
+    def phase(self, index: int, phase: str) -> None:
+        if self._status is not None:
+            self._status.update(f"step {index}: {_PHASES.get(phase, phase)}")
+
+    def step(self, record: StepRecord) -> None:
+        action = dict(record.action or {})
+        name = action.pop("type", "-")
+        action.pop("space", None)
+        self.tokens += record.usage.prompt_tokens + record.usage.completion_tokens
+        latency = record.timings.get("generate", 0.0)
+        where = f" at {record.pixels}" if record.pixels else ""
+        line = (
+            f"[bold]step {record.index:>2}[/] [cyan]{escape(name):<16}[/] "
+            f"{escape(json.dumps(action, ensure_ascii=False))}{escape(where)}  "
+            f"[dim]model {latency:.1f}s, {self.tokens} tokens[/]"
+        )
+        if record.error:
+            line += f"\n        [red]{escape(record.error_kind or 'error')}: {escape(record.error)}[/]"
+        self.console.print(line)
+
+    def ask(self, text: str) -> Answer:
+        """Ask yes / no / stop on the terminal (the spinner pauses while asking)."""
+        if self._status is not None:
+            self._status.stop()
+        try:
+            while True:
+                reply = self.console.input(f"[yellow]Allow[/] {escape(text)}? [[y]es/[n]o/[s]top] ").strip().lower()
+                if reply in ("y", "yes"):
+                    return "yes"
+                if reply in ("n", "no"):
+                    return "no"
+                if reply in ("s", "stop"):
+                    return "stop"
+        except EOFError:
+            return "stop"
+        finally:
+            if self._status is not None:
+                self._status.start()
