@@ -11,6 +11,7 @@ from rich.markup import escape
 from .guard import Answer
 from .recording import StepRecord
 
+_CHOICES = escape("[y]es/[n]o/[s]top")
 _PHASES = {"observe": "looking at the screen", "generate": "waiting for the model", "execute": "acting"}
 
 
@@ -57,7 +58,7 @@ class LiveProgress:
             self._status.stop()
         try:
             while True:
-                reply = self.console.input(f"[yellow]Allow[/] {escape(text)}? [[y]es/[n]o/[s]top] ").strip().lower()
+                reply = self.console.input(f"[yellow]Allow[/] {escape(text)}? {_CHOICES} ").strip().lower()
                 if reply in ("y", "yes"):
                     return "yes"
                 if reply in ("n", "no"):
