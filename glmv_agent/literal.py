@@ -44,6 +44,8 @@ class _Reader:
         if depth > MAX_DEPTH:
             raise ParseError("action literal is nested too deeply")
         char = self.peek()
+        if not char:
+            raise ParseError("the action literal ends too early (output cut off?)")
         if char in _CLOSERS:
             return self.container(char, depth)
         if char in "\"'":

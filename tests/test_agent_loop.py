@@ -155,3 +155,33 @@ def test_replay_backend_reads_jsonl_and_recorded_runs(tmp_path: Path) -> None:
     assert again.responses == [mobile('{"action_type": "status", "goal_status": "complete"}')]
     with pytest.raises(BackendError):
         ReplayBackend([]).generate([], None)  # type: ignore[arg-type]
+
+
+def test_async_agent_runs_the_same_machine(tmp_path: Path) -> None:
+    import asyncio
+
+    from glmv_agent.agent import AsyncAgent
+
+    class AsyncReplay(ReplayBackend):
+        async def agenerate(self, messages, params):  # noqa: ANN001, ANN201
+            await asyncio.sleep(0)
+            return self.generate(messages, params)
+
+    env = FakeEnvironment()
+    agent = AsyncAgent(get_profile("glm-4.5v/mobile"), AsyncReplay([
+        mobile('{"action_type": "click", "box_2d": [[100,200,300,400]]}'),
+        mobile('{"action_type": "status", "goal_status": "complete"}'),
+    ]), env, AgentConfig(run_dir=tmp_path / "run"))
+    result = asyncio.run(agent.arun("task"))
+    assert result.status == "complete" and env.executed[0][1] == [(216, 720)]
+    assert len(lines(result.run_dir / "steps.jsonl")) == 2
+
+
+def test_unexpected_driver_bug_ends_with_error_and_keeps_trajectory(tmp_path: Path) -> None:
+    class Buggy(FakeEnvironment):
+        def execute(self, action, observation):  # noqa: ANN001, ANN201
+            raise RuntimeError("driver bug")
+
+    result, _, _ = run(tmp_path, "glm-4.5v/mobile", [mobile('{"action_type": "navigate_home"}')], Buggy())
+    assert result.status == "error" and "unexpected RuntimeError: driver bug" in (result.error or "")
+    assert json.loads((result.run_dir / "summary.json").read_text())["status"] == "error"

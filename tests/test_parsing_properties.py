@@ -29,7 +29,7 @@ def _coordinates(wire: dict) -> list[int]:
     return values
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=texts, key=st.sampled_from(profile_keys()))
 def test_arbitrary_text_only_raises_parse_error(text: str, key: str) -> None:
     try:

@@ -1,0 +1,258 @@
+"""One episode as a sans-I/O state machine shared by the sync and async agents.
+
+The machine is a generator: it yields requests (:class:`Observe`, :class:`Generate`, :class:`Execute`,
+:class:`Settle`) and is sent their results, or has their exceptions thrown into it. All decisions (parsing, re-asks,
+policy, notes, recording, statuses) live here once; ``Agent`` and ``AsyncAgent`` only perform the I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from .actions import Answer, is_terminal, outcome_of
+from .errors import ActionNotSupported, BackendError, ConfigError, DeviceError, ParseError, StepError, UserAbort
+from .guard import WAIT_TYPES, Guard, screen_changed
+from .recording import RunRecorder, StepRecord
+from .secrets import SecretStore
+from .types import ChatMessage, Completion, Decision, GenerationParams, HistoryItem, Observation, Outcome
+
+log = logging.getLogger("glmv_agent.agent")
+StepHook = Callable[[StepRecord], None]
+ActionHook = Callable[[Any, Observation], "bool | None"]  # return False to block the action
+PhaseHook = Callable[[int, str], None]  # (step index, "observe" | "generate" | "execute")
+
+
+class AgentHooks(BaseModel):
+    """Callbacks for callers: each finished step, each planned action (may veto), each phase (for live displays)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    on_step: StepHook | None = None
+    before_action: ActionHook | None = None
+    on_phase: PhaseHook | None = None
+
+
+@dataclass(frozen=True)
+class Observe:
+    index: int
+
+
+@dataclass(frozen=True)
+class Generate:
+    messages: list[ChatMessage]
+    params: GenerationParams
+
+
+@dataclass(frozen=True)
+class Execute:
+    action: Any
+    observation: Observation
+
+
+@dataclass(frozen=True)
+class Settle:
+    seconds: float
+
+
+Request = Observe | Generate | Execute | Settle
+Machine = Generator[Request, Any, None]
+
+
+class Episode:
+    """State of one run plus the generator that drives it."""
+
+    def __init__(self, task: str, recorder: RunRecorder, settings: Any) -> None:
+        self.task = task
+        self.recorder = recorder
+        self.s = settings  # the agent: profile, config, params, hooks, guard, secrets
+        self.history: list[HistoryItem] = []
+        self.notes: list[str] = []
+        self.records: list[StepRecord] = []
+        self.answer: str | None = None
+        self.status: str | None = None
+        self.error: str | None = None
+
+    def end(self, status: str, error: str | None = None) -> None:
+        self.status, self.error = status, error
+
+    @property
+    def secrets(self) -> SecretStore:
+        return self.s.secrets
+
+    def run(self) -> Machine:
+        config = self.s.config
+        for index in range(config.max_steps):
+            self._phase(index, "observe")
+            try:
+                observation = yield Observe(index)
+            except DeviceError as exc:
+                self.end("error", f"device: {self.secrets.redact(str(exc))}")
+                return
+            if self._no_effect(observation):
+                return
+            yield from self._step(index, observation)
+            if self.status:
+                return
+            if config.settle_seconds:
+                yield Settle(config.settle_seconds)
+        self.end("max_steps", f"stopped after {config.max_steps} steps without finishing")
+
+    def _step(self, index: int, observation: Observation) -> Machine:
+        base = self._base_record(index, observation)
+        decision, record = yield from self._decide(observation, base)
+        if decision is None:
+            return
+        if is_terminal(decision.action):
+            status, answer = outcome_of(decision.action)
+            self.answer = answer or self.answer
+            self._emit(record)
+            self.end(status)
+            return
+        yield from self._act(observation, decision, record)
+
+    def _decide(self, observation: Observation, base: StepRecord) -> Generator[Request, Any, tuple[Any, StepRecord]]:
+        """Ask the model, re-asking with the error on unusable output; (None, record) ends the episode."""
+        tries = self.s.config.max_reasks + 1
+        for attempt in range(tries):
+            record = base.model_copy(update={"attempt": attempt, "timings": dict(base.timings)})
+            try:
+                completion = yield from self._generate(observation, record)
+            except BackendError as exc:
+                self._fail(record, "error", f"model backend: {exc}", "backend")
+                return None, record
+            started = time.perf_counter()
+            try:
+                decision = self.s.profile.parse(completion.full_text())
+            except ParseError as exc:
+                record.timings["parse"] = time.perf_counter() - started
+                record.error, record.error_kind = str(exc), "parse"
+                self._emit(record)
+                self.notes = [f"Your previous reply could not be used ({exc}). Reply again in the required format."]
+                continue
+            record.timings["parse"] = time.perf_counter() - started
+            record.thought, record.memory = decision.thought, decision.memory
+            record.action = decision.action.model_dump(mode="json", exclude_none=True)
+            self.notes = []
+            return decision, record
+        self.end("failed", f"no usable action after {tries} tries: {self.records[-1].error}")
+        return None, base
+
+    def _generate(self, observation: Observation, record: StepRecord) -> Generator[Request, Any, Completion]:
+        self._phase(record.index, "generate")
+        started = time.perf_counter()
+        standing = [note for note in [self.secrets.prompt_note()] if note]
+        messages = self.s.profile.render(self.task, observation, self.history, [*standing, *self.notes])
+        record.timings["render"] = time.perf_counter() - started
+        record.prompt_text = "\n".join(m.text() for m in messages)
+        record.prompt_images = sum(len(m.images()) for m in messages)
+        started = time.perf_counter()
+        completion: Completion = yield Generate(messages, self.s.params)
+        record.timings["generate"] = time.perf_counter() - started
+        record.raw_text, record.reasoning, record.usage = completion.text, completion.reasoning, completion.usage
+        return completion
+
+    def _act(self, observation: Observation, decision: Decision, record: StepRecord) -> Machine:
+        self._phase(record.index, "execute")
+        started = time.perf_counter()
+        item = HistoryItem(decision=decision, raw=decision.raw, screenshot=observation.screenshot, app=observation.app)
+        if not self._allowed(decision, observation, record, item):
+            return
+        try:
+            outcome: Outcome = yield Execute(self.secrets.reveal(decision.action), observation)
+        except (ActionNotSupported, StepError, ConfigError) as exc:
+            message = self.secrets.redact(str(exc)) or ""
+            outcome = Outcome()
+            record.error, record.error_kind = message, type(exc).__name__
+            item.error = f"Failed: {message}"
+            self.notes = [f"The last action failed: {message}"]
+        except DeviceError as exc:
+            record.timings["execute"] = time.perf_counter() - started
+            self._fail(record, "error", f"device: {self.secrets.redact(str(exc))}", type(exc).__name__)
+            return
+        else:
+            item.note = self.secrets.redact(outcome.note)
+            self.notes = [item.note] if item.note else []
+        record.timings["execute"] = time.perf_counter() - started
+        record.pixels, record.note = outcome.pixels, item.note
+        record.detail = self.secrets.redact(outcome.detail) or ""
+        if isinstance(decision.action, Answer):
+            self.answer = decision.action.text
+        self.history.append(item)
+        self._emit(record)
+
+    def _allowed(self, decision: Decision, observation: Observation, record: StepRecord, item: HistoryItem) -> bool:
+        """Policy, confirmation and caller veto; a blocked action is recorded and told to the model."""
+        guard: Guard | None = self.s.guard
+        verdict = guard.check(decision.action, observation) if guard else None
+        if verdict is not None:
+            record.audit.extend(verdict.audit)
+            if verdict.stop:
+                self._emit(record)
+                raise UserAbort("stopped at the confirmation prompt")
+        message = verdict.message if verdict is not None and not verdict.allowed else None
+        before = self.s.hooks.before_action
+        if message is None and before is not None and before(decision.action, observation) is False:
+            message = "The action was blocked by the caller. Choose another way."
+            record.audit.append("before_action hook: blocked")
+        if message is None:
+            return True
+        record.error, record.error_kind = message, "blocked"
+        item.error = message
+        self.notes = [message]
+        self.history.append(item)
+        self._emit(record)
+        return False
+
+    def _base_record(self, index: int, observation: Observation) -> StepRecord:
+        started = time.perf_counter()
+        shot = self.recorder.save_screenshot(index, observation.screenshot)
+        marked = None
+        if observation.marked_screenshot is not None:
+            marked = self.recorder.save_screenshot(index, observation.marked_screenshot, "_marked")
+        return StepRecord(
+            index=index, screenshot=shot, marked_screenshot=marked, screen_size=observation.size,
+            url=observation.url, app=observation.app, timings={"record": time.perf_counter() - started},
+        )
+
+    def _fail(self, record: StepRecord, status: str, error: str, kind: Any) -> None:
+        record.error = record.error or error
+        record.error_kind = record.error_kind or kind
+        self._emit(record)
+        self.end(status, error)
+
+    def _emit(self, record: StepRecord) -> None:
+        self.records.append(record)
+        self.recorder.add_step(record)
+        log.info("step %d: %s %s", record.index, (record.action or {}).get("type"), record.error or "")
+        if self.s.hooks.on_step is not None:
+            self.s.hooks.on_step(record)
+
+    def _phase(self, index: int, phase: str) -> None:
+        if self.s.hooks.on_phase is not None:
+            self.s.hooks.on_phase(index, phase)
+
+    def _no_effect(self, observation: Observation) -> bool:
+        """Note an action that left the screen unchanged; end the run when the model keeps repeating it."""
+        config = self.s.config
+        if not (config.detect_no_effect and self.history):
+            return False
+        last = self.history[-1]
+        action = last.decision.action if last.decision else None
+        if action is None or last.error or last.screenshot is None or action.type in WAIT_TYPES:
+            return False
+        if screen_changed(last.screenshot, observation.screenshot):
+            return False
+        last.note = "The screen did not change."
+        text = last.decision.action_text if last.decision else action.type
+        self.notes.append(f"The screen did not change after your last action ({text}). Do not repeat it.")
+        recent = self.history[-config.repeat_limit :]
+        same = [item.decision.action for item in recent if item.decision is not None and item.note == last.note]
+        if len(same) == config.repeat_limit and all(a == action for a in same):
+            self.end("looping", f"the model repeated {action.type} {config.repeat_limit} times with no effect")
+            return True
+        return False
