@@ -27,7 +27,7 @@ PLATFORM_MODULES = {
     "desktop": "glmv_agent.environments.desktop_cli",
     "mobile": "glmv_agent.environments.mobile_cli",
 }
-EXTRA_MODULES = ("glmv_agent.local_backend.cli", "glmv_agent.report_cli")
+EXTRA_MODULES = ("glmv_agent.local_backend.cli", "glmv_agent.report_cli", "glmv_agent.batch_cli")
 EXIT_CODES = {"complete": 0, "infeasible": 1, "failed": 1, "max_steps": 1, "looping": 1, "error": 1, "aborted": 130}
 
 
@@ -57,22 +57,31 @@ def _add_run(sub: Any) -> None:
                         help="a value the model can type as <secret>NAME</secret> without seeing it")
     safety.add_argument("--secrets-file", type=Path, help="file of NAME=VALUE lines (also env GLMV_SECRET_NAME)")
     safety.add_argument("--no-report", action="store_true", help="skip the HTML report at the end")
-    model = run.add_argument_group("model endpoint (OpenAI-compatible: vLLM, SGLang, the hosted GLM API)")
+    add_endpoint_arguments(run)
+    gen = run.add_argument_group("generation")
+    gen.add_argument("--temperature", type=float, default=0.0)
+    gen.add_argument("--max-tokens", type=int, default=None)
+    gen.add_argument("--thinking", choices=("on", "off", "default"), default="default")
+    add_platform_arguments(run)
+    run.set_defaults(func=cmd_run)
+
+
+def add_endpoint_arguments(parser: argparse.ArgumentParser) -> None:
+    model = parser.add_argument_group("model endpoint (OpenAI-compatible: vLLM, SGLang, the hosted GLM API)")
     model.add_argument("--base-url", help="endpoint URL (env GLMV_BASE_URL, OPENAI_BASE_URL)")
     model.add_argument("--api-key", help="API key (env GLMV_API_KEY, OPENAI_API_KEY)")
     model.add_argument("--api-model", help="model name at the endpoint (env GLMV_MODEL, OPENAI_MODEL)")
     model.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
     model.add_argument("--retries", type=int, default=3, help="retries on 429/5xx/connection errors")
     model.add_argument("--replay", type=Path, help="serve recorded responses (JSONL or run folder) instead")
-    gen = run.add_argument_group("generation")
-    gen.add_argument("--temperature", type=float, default=0.0)
-    gen.add_argument("--max-tokens", type=int, default=None)
-    gen.add_argument("--thinking", choices=("on", "off", "default"), default="default")
+
+
+def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
+    """Each platform's own flags (and the local backend's), when that part is installed."""
     for name in (*PLATFORM_MODULES.values(), EXTRA_MODULES[0]):
         module = _optional_module(name)
         if module is not None and hasattr(module, "add_arguments"):
-            module.add_arguments(run)
-    run.set_defaults(func=cmd_run)
+            module.add_arguments(parser)
 
 
 def _add_parse(sub: Any) -> None:
@@ -132,7 +141,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
-def _backend(args: argparse.Namespace) -> Any:
+def make_backend(args: argparse.Namespace) -> Any:
     if args.replay:
         from .backends.replay import ReplayBackend
 
@@ -150,8 +159,8 @@ def _backend(args: argparse.Namespace) -> Any:
     return OpenAIBackend(config)
 
 
-def _environment(args: argparse.Namespace) -> Any:
-    if args.fake_screen:
+def make_environment(args: argparse.Namespace) -> Any:
+    if getattr(args, "fake_screen", False):
         from .testing import FakeEnvironment
         from .types import Platform
 
@@ -181,12 +190,12 @@ def _guard(args: argparse.Namespace, progress: LiveProgress) -> Guard | None:
 def cmd_run(args: argparse.Namespace) -> int:
     profile = get_profile(profile_key(args.model, args.platform, getattr(args, "web_mode", None)), args.prompt_dir)
     secrets = SecretStore.from_sources(args.secret, args.secrets_file)
-    backend = _backend(args)
+    backend = make_backend(args)
     config = AgentConfig(
         max_steps=args.max_steps, max_reasks=args.max_reasks, run_dir=args.out, write_report=not args.no_report,
         params=_params(args, profile.generation_defaults()),
     )
-    with _environment(args) as environment, LiveProgress() as progress:
+    with make_environment(args) as environment, LiveProgress() as progress:
         hooks = AgentHooks(on_step=progress.step, on_phase=progress.phase)
         agent = Agent(profile, backend, environment, config, hooks=hooks, guard=_guard(args, progress),
                       secrets=secrets)

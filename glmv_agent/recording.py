@@ -12,6 +12,7 @@ from typing import Any
 from PIL import Image
 from pydantic import BaseModel, Field
 
+from .errors import ConfigError
 from .types import Usage
 
 
@@ -68,6 +69,8 @@ class RunRecorder:
 
     def __init__(self, run_dir: Path, summary: RunSummary) -> None:
         self.run_dir = Path(run_dir)
+        if (self.run_dir / "steps.jsonl").is_file() and (self.run_dir / "steps.jsonl").stat().st_size:
+            raise ConfigError(f"{self.run_dir} already holds a run; choose another run folder")
         (self.run_dir / "screenshots").mkdir(parents=True, exist_ok=True)
         self.summary = summary
         self.summary.started_at = datetime.now().isoformat(timespec="seconds")

@@ -185,3 +185,11 @@ def test_unexpected_driver_bug_ends_with_error_and_keeps_trajectory(tmp_path: Pa
     result, _, _ = run(tmp_path, "glm-4.5v/mobile", [mobile('{"action_type": "navigate_home"}')], Buggy())
     assert result.status == "error" and "unexpected RuntimeError: driver bug" in (result.error or "")
     assert json.loads((result.run_dir / "summary.json").read_text())["status"] == "error"
+
+
+def test_a_run_folder_is_never_mixed_with_another_run(tmp_path: Path) -> None:
+    from glmv_agent.errors import ConfigError
+
+    run(tmp_path, "glm-4.5v/mobile", [mobile('{"action_type": "status", "goal_status": "complete"}')])
+    with pytest.raises(ConfigError, match="already holds a run"):
+        run(tmp_path, "glm-4.5v/mobile", [mobile('{"action_type": "status", "goal_status": "complete"}')])
