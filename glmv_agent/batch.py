@@ -117,16 +117,31 @@ def shard(tasks: list[BatchTask], spec: str | None) -> list[BatchTask]:
     return tasks[index::count]
 
 
-def finished_ids(results: Path) -> set[str]:
+def read_results(results: Path) -> list[EpisodeOutcome]:
+    """The finished episodes in results.jsonl; a line cut off by a killed run is dropped (that task runs again)."""
     if not results.is_file():
-        return set()
-    done = set()
+        return []
+    outcomes = []
     for line in results.read_text(encoding="utf-8").splitlines():
         try:
-            done.add(json.loads(line)["id"])
-        except (json.JSONDecodeError, KeyError, TypeError):
-            continue  # a line cut off by a killed run: that task runs again
-    return done
+            outcomes.append(EpisodeOutcome.model_validate_json(line))
+        except ValidationError:
+            continue
+    return outcomes
+
+
+def finished_ids(results: Path) -> set[str]:
+    return {outcome.id for outcome in read_results(results)}
+
+
+def _repair(results: Path) -> None:
+    """Rewrite results.jsonl without lines a killed run left unfinished, so appends start on a clean line."""
+    if not results.is_file():
+        return
+    text = results.read_text(encoding="utf-8")
+    good = [outcome.model_dump_json() for outcome in read_results(results)]
+    if text != "".join(line + "\n" for line in good):
+        results.write_text("".join(line + "\n" for line in good), encoding="utf-8")
 
 
 class LimitedBackend:
@@ -196,6 +211,7 @@ class BatchRunner:
     async def arun(self, tasks: list[BatchTask], config: AgentConfig | None = None) -> list[EpisodeOutcome]:
         """Run the tasks not yet in results.jsonl; return the outcomes of this run."""
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        _repair(self.results)
         done = finished_ids(self.results)
         pending = [task for task in tasks if task.id not in done]
         slots: asyncio.Queue[str | None] = asyncio.Queue()

@@ -9,7 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from .agent import AgentConfig
-from .batch import BatchRunner, BatchTask, EpisodeOutcome, EpisodeParts, load_tasks, shard, summarize
+from .batch import (
+    BatchRunner,
+    BatchTask,
+    EpisodeOutcome,
+    EpisodeParts,
+    load_tasks,
+    read_results,
+    shard,
+    summarize,
+)
 from .profiles import get_profile
 
 
@@ -90,8 +99,7 @@ def _print_summary(console: Any, runner: BatchRunner, outcomes: list[EpisodeOutc
 
     from rich.table import Table
 
-    every = [EpisodeOutcome.model_validate_json(line) for line in runner.results.read_text().splitlines() if line]
-    summary = summarize(every)
+    summary = summarize(read_results(runner.results))
     (runner.out_dir / "summary.json").write_text(json.dumps(summary.model_dump(), indent=2), encoding="utf-8")
     table = Table(title=f"batch: {runner.out_dir}")
     for column in ("episodes", "succeeded", "success rate", "mean steps", "tokens", "s / step", "by status"):

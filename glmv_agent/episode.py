@@ -88,22 +88,25 @@ class Episode:
         config = self.s.config
         for index in range(config.max_steps):
             self._phase(index, "observe")
+            started = time.perf_counter()
             try:
                 observation = yield Observe(index)
             except DeviceError as exc:
                 self.end("error", f"device: {self.secrets.redact(str(exc))}")
                 return
+            observe_s = time.perf_counter() - started
             if self._no_effect(observation):
                 return
-            yield from self._step(index, observation)
+            yield from self._step(index, observation, observe_s)
             if self.status:
                 return
             if config.settle_seconds:
                 yield Settle(config.settle_seconds)
         self.end("max_steps", f"stopped after {config.max_steps} steps without finishing")
 
-    def _step(self, index: int, observation: Observation) -> Machine:
+    def _step(self, index: int, observation: Observation, observe_s: float) -> Machine:
         base = self._base_record(index, observation)
+        base.timings = {"observe": observe_s, **base.timings}
         decision, record = yield from self._decide(observation, base)
         if decision is None:
             return

@@ -154,3 +154,15 @@ def test_cli_batch_resumes_after_being_killed(tmp_path: Path) -> None:
     assert all(line["status"] == "complete" for line in final)
     assert json.loads((out / "summary.json").read_text())["episodes"] == 5
     assert list((out / "episodes").glob("*.interrupted-1"))  # the killed episode's partial run, set aside
+
+
+def test_a_results_line_cut_off_by_a_kill_is_repaired(tmp_path: Path) -> None:
+    tasks = [BatchTask(id=f"t{i}", task="t", platform="mobile") for i in range(3)]
+    scripts = {t.id: [DONE] for t in tasks}
+    runner = BatchRunner(builder(scripts), tmp_path, concurrency=1)
+    asyncio.run(runner.arun(tasks[:1], AgentConfig(write_report=False)))
+    with (tmp_path / "results.jsonl").open("a") as handle:
+        handle.write('{"id": "t1", "status": "compl')  # SIGKILL mid-write
+    asyncio.run(runner.arun(tasks, AgentConfig(write_report=False)))
+    lines = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert sorted(line["id"] for line in lines) == ["t0", "t1", "t2"]
