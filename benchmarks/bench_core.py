@@ -1,9 +1,10 @@
 """Per-step client overhead of the core: render + image preparation/encoding + parse, and bytes sent.
 
 Ours: the profile's render, the screenshot resized on the client to the model's 28-pixel grid (smart_resize) and
-encoded as configured (JPEG by default), then the model text parsed. Naive: the full-resolution PNG every step (what
-most agent scripts send). Also checks coordinate precision: the largest distance, in original pixels, between the pixel we act on
-and the exact position the model's thousandths name; client-side resizing adds nothing to it.
+encoded as OpenAIBackend does (WebP for self-hosted servers, JPEG for the hosted GLM API), then the text parsed.
+Naive: the full-resolution PNG every step (what most agent scripts send). Also checks coordinate precision: the
+largest distance, in original pixels, between the pixel we act on and the exact position the model's thousandths
+name; client-side resizing adds nothing to it.
 
 Run: python benchmarks/bench_core.py [--repeats N]
 """
@@ -13,13 +14,15 @@ from __future__ import annotations
 import argparse
 import base64
 import io
+import json
 import statistics
 import time
 
 from screens import ui_screenshot
 
+from glmv_agent.backends.openai_backend import EndpointConfig, to_openai_messages
 from glmv_agent.geometry import point_to_pixels
-from glmv_agent.imaging import encode_data_url, prepare_image
+from glmv_agent.imaging import prepare_image
 from glmv_agent.profiles import get_profile
 from glmv_agent.types import HistoryItem, Observation, Platform
 
@@ -30,6 +33,7 @@ OUTPUT = "I open the network settings.\n<|begin_of_box|>left_click(start_box='[5
 
 
 def naive_step(image, profile, observation) -> int:  # noqa: ANN001
+    """Full-resolution PNG (Pillow defaults) every step, plus the same render and parse."""
     messages = profile.render("Turn on Wi-Fi", observation, [], [])
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
@@ -38,22 +42,21 @@ def naive_step(image, profile, observation) -> int:  # noqa: ANN001
     return len(url) + sum(len(m.text()) for m in messages)
 
 
-def our_step(profile, observation, history) -> int:  # noqa: ANN001
+def our_step(profile, observation, history, config) -> int:  # noqa: ANN001
+    """What OpenAIBackend sends: rendered messages with every image on the grid and encoded (cached per image)."""
     messages = profile.render("Turn on Wi-Fi", observation, history, [])
-    total = 0
-    for message in messages:
-        total += len(message.text())
-        for image in message.images():
-            total += len(encode_data_url(prepare_image(image)))
+    body = to_openai_messages(messages, config)
     profile.parse(OUTPUT)
-    return total
+    return len(json.dumps(body))
 
 
-def timed(fn, repeats: int) -> tuple[float, int]:  # noqa: ANN001
+def timed(fn, image, repeats: int) -> tuple[float, int]:  # noqa: ANN001
+    """Median time of ``fn(fresh_copy_of_image)``: a new screenshot every step, as on a real device."""
     times, size = [], 0
     for _ in range(repeats):
+        fresh = image.copy()
         started = time.perf_counter()
-        size = fn()
+        size = fn(fresh)
         times.append(time.perf_counter() - started)
     return statistics.median(times) * 1000, size
 
@@ -72,22 +75,29 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     profile = get_profile("glm-4.5v/desktop")
-    print(f"{'screen':<31}{'naive ms':>10}{'ours ms':>10}{'naive KB':>10}{'ours KB':>10}{'bytes %':>9}"
-          f"{'grid':>11}{'map err px':>12}")
+    configs = {"self-hosted (WebP)": EndpointConfig(model="m"),
+               "hosted API (JPEG)": EndpointConfig(base_url="https://open.bigmodel.cn/api/paas/v4", model="m")}
+    print(f"{'screen':<31}{'sent as':<20}{'naive ms':>9}{'ours ms':>9}{'naive KB':>10}{'ours KB':>9}"
+          f"{'bytes':>7}{'grid':>11}{'map err px':>12}")
     for (name, size), (kind, photo) in ((s, k) for s in SIZES.items() for k in KINDS.items()):
         image = ui_screenshot(*size, photo=photo)
-        observation = Observation(screenshot=image, platform=Platform.DESKTOP)
-        naive_ms, naive_bytes = timed(lambda: naive_step(image, profile, observation), args.repeats)  # noqa: B023
-        ours_ms, ours_bytes = timed(lambda: our_step(profile, observation, []), args.repeats)  # noqa: B023
         grid = prepare_image(image).size
-        print(f"{name + ', ' + kind:<31}{naive_ms:>10.1f}{ours_ms:>10.1f}{naive_bytes / 1024:>10.0f}{ours_bytes / 1024:>10.0f}"
-              f"{100 * ours_bytes / naive_bytes:>8.0f}%{grid[0]:>6}x{grid[1]:<4}{worst_mapping_error(size):>12.2f}")
+        naive = timed(lambda img: naive_step(img, profile, _obs(img)), image, args.repeats)
+        for label, config in configs.items():
+            ours = timed(lambda img: our_step(profile, _obs(img), [], config), image, args.repeats)  # noqa: B023
+            print(f"{name + ', ' + kind:<31}{label:<20}{naive[0]:>9.1f}{ours[0]:>9.1f}{naive[1] / 1024:>10.0f}"
+                  f"{ours[1] / 1024:>9.0f}{100 * ours[1] / naive[1]:>6.0f}%{grid[0]:>6}x{grid[1]:<4}"
+                  f"{worst_mapping_error(size):>12.2f}")
     decision = profile.parse(OUTPUT)
     history = [HistoryItem(decision=decision, screenshot=ui_screenshot(1920, 1080, seed=n)) for n in range(4)]
-    observation = Observation(screenshot=ui_screenshot(1920, 1080), platform=Platform.DESKTOP)
-    ms, size = timed(lambda: our_step(profile, observation, history), args.repeats)
-    print(f"\nGLM-4.5V desktop step with 4 half-size history screenshots at 1920x1080: {ms:.1f} ms, "
-          f"{size / 1024:.0f} KB")
+    ms, size = timed(lambda img: our_step(profile, _obs(img), history, configs["self-hosted (WebP)"]),
+                     ui_screenshot(1920, 1080), args.repeats)
+    print(f"\nGLM-4.5V desktop step with 4 half-size history screenshots (encoded once, then cached) at 1920x1080: "
+          f"{ms:.1f} ms, {size / 1024:.0f} KB")
+
+
+def _obs(image) -> Observation:  # noqa: ANN001
+    return Observation(screenshot=image, platform=Platform.DESKTOP)
 
 
 if __name__ == "__main__":
