@@ -141,7 +141,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
-def make_backend(args: argparse.Namespace) -> Any:
+def make_backend(args: argparse.Namespace, asynchronous: bool = False) -> Any:
     if args.replay:
         from .backends.replay import ReplayBackend
 
@@ -149,6 +149,7 @@ def make_backend(args: argparse.Namespace) -> Any:
     if getattr(args, "local", None):
         module = importlib.import_module(EXTRA_MODULES[0])
         return module.create_backend(args)
+    from .backends.openai_async import AsyncOpenAIBackend
     from .backends.openai_backend import EndpointConfig, OpenAIBackend
 
     overrides = {
@@ -156,10 +157,10 @@ def make_backend(args: argparse.Namespace) -> Any:
         "timeout_s": args.timeout, "max_retries": args.retries,
     }
     config = EndpointConfig.from_env(**{k: v for k, v in overrides.items() if v is not None})
-    return OpenAIBackend(config)
+    return AsyncOpenAIBackend(config) if asynchronous else OpenAIBackend(config)
 
 
-def make_environment(args: argparse.Namespace) -> Any:
+def make_environment(args: argparse.Namespace, progress: LiveProgress | None = None) -> Any:
     if getattr(args, "fake_screen", False):
         from .testing import FakeEnvironment
         from .types import Platform
@@ -168,6 +169,8 @@ def make_environment(args: argparse.Namespace) -> Any:
     module = _optional_module(PLATFORM_MODULES[args.platform])
     if module is None:
         raise ConfigError(f"the {args.platform} platform is not available in this installation")
+    if args.platform == "mobile" and progress is not None and sys.stdin.isatty():
+        return module.create(args, takeover=progress.takeover)
     return module.create(args)
 
 
@@ -195,7 +198,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         max_steps=args.max_steps, max_reasks=args.max_reasks, run_dir=args.out, write_report=not args.no_report,
         params=_params(args, profile.generation_defaults()),
     )
-    with make_environment(args) as environment, LiveProgress() as progress:
+    with LiveProgress() as progress, make_environment(args, progress) as environment:
         hooks = AgentHooks(on_step=progress.step, on_phase=progress.phase)
         agent = Agent(profile, backend, environment, config, hooks=hooks, guard=_guard(args, progress),
                       secrets=secrets)

@@ -52,6 +52,16 @@ class LiveProgress:
             line += f"\n        [red]{escape(record.error_kind or 'error')}: {escape(record.error)}[/]"
         self.console.print(line)
 
+    def takeover(self, message: str) -> None:
+        """Hand the device to the person (AutoGLM's Take_over) and wait for Enter."""
+        if self._status is not None:
+            self._status.stop()
+        try:
+            self.console.input(f"[bold yellow]Your turn:[/] {escape(message)} [dim](press Enter when done)[/] ")
+        finally:
+            if self._status is not None:
+                self._status.start()
+
     def ask(self, text: str) -> Answer:
         """Ask yes / no / stop on the terminal (the spinner pauses while asking)."""
         if self._status is not None:

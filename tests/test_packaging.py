@@ -21,6 +21,7 @@ def test_wheel_installs_under_glmv_agent_only_and_cli_runs_anywhere(tmp_path: Pa
     assert tops <= {"glmv_agent", wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1] + ".dist-info"}
     assert "glmv_agent/prompts/glm45v_web.txt" in names
     assert "glmv_agent/environments/__init__.py" in names and "glmv_agent/local_backend/__init__.py" in names
+    assert "glmv_agent/environments/apps.csv" in names  # open_app's name -> package table
 
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],

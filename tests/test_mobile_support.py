@@ -1,0 +1,63 @@
+"""Helpers shared by the phone tests (no tests here): a simulated phone on a free port, an environment connected
+to it with a session key, the real `adb` client with a private server port and HOME."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from glmv_agent.environments.adb_client import ConnectionOptions
+from glmv_agent.environments.mobile import MobileConfig, MobileEnvironment
+from glmv_agent.environments.sim_device import SimulatedPhone
+
+ADB = shutil.which("adb")
+FAST = ConnectionOptions(connect_timeout_s=2, auth_timeout_s=2, command_timeout_s=10, reconnect_attempts=3,
+                         reconnect_delay_s=0.05)
+
+
+def free_port() -> int:
+    """A free TCP port outside 5555-5585 (a running adb server takes those for emulators)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if not 5555 <= port <= 5585:
+            return port
+
+
+def make_env(phone: SimulatedPhone, key: Path, **options: object) -> MobileEnvironment:
+    config = MobileConfig(device=phone.serial, adb_key=key, connection=FAST, ime_switch_delay_s=0.0,
+                          focus_delay_s=0.0, wait_seconds=0.0, **options)  # type: ignore[arg-type]
+    return MobileEnvironment(config, sleep=lambda _s: None)
+
+
+@contextmanager
+def phone_and_env(key: Path, size: tuple[int, int] = (1080, 2400), rotation: int = 0, adb_keyboard: bool = False,
+                  **options: object) -> Iterator[tuple[SimulatedPhone, MobileEnvironment]]:
+    with SimulatedPhone(size, rotation=rotation, adb_keyboard=adb_keyboard) as phone:
+        env = make_env(phone, key, **options)
+        try:
+            yield phone, env
+        finally:
+            env.close()
+
+
+class RealAdb:
+    """Debian's `adb` with its own server port and HOME; `kill-server` on close."""
+
+    def __init__(self, home: Path) -> None:
+        assert ADB is not None
+        self.env = {**os.environ, "HOME": str(home), "ANDROID_ADB_SERVER_PORT": str(free_port())}
+        self.env.pop("ANDROID_SERIAL", None)
+
+    def __call__(self, *args: str, timeout: float = 20) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([ADB, *args], env=self.env, capture_output=True, stdin=subprocess.DEVNULL,
+                              timeout=timeout, check=False)
+
+    def close(self) -> None:
+        self("kill-server")
