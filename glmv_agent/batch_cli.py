@@ -59,10 +59,12 @@ def _builder(args: argparse.Namespace) -> Any:
         if options.replay:
             backend = make_backend(options)
         else:  # one endpoint client for the whole batch
-            backend = shared.setdefault("backend", make_backend(options))
+            if "backend" not in shared:
+                shared["backend"] = make_backend(options, asynchronous=True)
+            backend = shared["backend"]
         return EpisodeParts(profile=profile, backend=backend, make_environment=lambda: make_environment(options))
 
-    return build
+    return build, shared
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -80,12 +82,24 @@ def cmd_batch(args: argparse.Namespace) -> int:
             mark = "[green]ok[/]" if outcome.success else f"[red]{outcome.status}[/]"
             progress.console.print(f"{outcome.id}: {mark} in {outcome.steps} steps ({outcome.duration_s:.1f}s)")
 
-        runner = BatchRunner(_builder(args), args.out, args.concurrency, devices, args.model_limit, done)
+        build, shared = _builder(args)
+        runner = BatchRunner(build, args.out, args.concurrency, devices, args.model_limit, done)
+        runner.shared = shared  # type: ignore[attr-defined]
         already = len(tasks) - len([t for t in tasks if t.id not in _done(runner)])
         progress.advance(bar, already)
-        outcomes = asyncio.run(runner.arun(tasks, AgentConfig(max_steps=args.max_steps, write_report=False)))
+        outcomes = asyncio.run(_run(runner, tasks, AgentConfig(max_steps=args.max_steps, write_report=False)))
     _print_summary(console, runner, outcomes)
     return 0
+
+
+async def _run(runner: BatchRunner, tasks: list[BatchTask], config: AgentConfig) -> list[EpisodeOutcome]:
+    """Run the batch, then close the shared async endpoint client inside the same event loop."""
+    try:
+        return await runner.arun(tasks, config)
+    finally:
+        backend = runner.shared.get("backend") if hasattr(runner, "shared") else None
+        if backend is not None and hasattr(backend, "aclose"):
+            await backend.aclose()
 
 
 def _done(runner: BatchRunner) -> set[str]:

@@ -298,17 +298,20 @@ class OpenAIBackend:
             try:
                 return call()
             except _Attempt as failure:
-                if not failure.retryable:
-                    raise BackendError(self._redact(failure.cause)) from None
-                if attempt == self.config.max_retries:
-                    kind = BackendTimeout if failure.timeout else BackendError
-                    cause = f"{what} failed after {attempt + 1} attempt(s): {failure.cause}"
-                    raise kind(self._redact(cause)) from None
-                delay = self._delay(attempt, failure.retry_after)
+                time.sleep(self._retry_delay(what, failure, attempt))
                 attempt += 1
-                logger.warning("%s: %s; retry %d/%d in %.2fs", what, self._redact(failure.cause), attempt,
-                               self.config.max_retries, delay)
-                time.sleep(delay)
+
+    def _retry_delay(self, what: str, failure: _Attempt, attempt: int) -> float:
+        """How long to wait before retrying a failed attempt; raises when the failure is final."""
+        if not failure.retryable:
+            raise BackendError(self._redact(failure.cause)) from None
+        if attempt == self.config.max_retries:
+            kind = BackendTimeout if failure.timeout else BackendError
+            raise kind(self._redact(f"{what} failed after {attempt + 1} attempt(s): {failure.cause}")) from None
+        delay = self._delay(attempt, failure.retry_after)
+        logger.warning("%s: %s; retry %d/%d in %.2fs", what, self._redact(failure.cause), attempt + 1,
+                       self.config.max_retries, delay)
+        return delay
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
