@@ -177,6 +177,10 @@ class Episode:
             record.timings["execute"] = time.perf_counter() - started
             self._fail(record, "error", f"device: {self.secrets.redact(str(exc))}", type(exc).__name__)
             return
+        except UserAbort as exc:  # fail-safe corner, stop at a takeover: the step that was running is recorded
+            record.error, record.error_kind = self.secrets.redact(str(exc)), "UserAbort"
+            self._emit(record)
+            raise
         else:
             item.note = self.secrets.redact(outcome.note)
             self.notes = [item.note] if item.note else []

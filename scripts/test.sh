@@ -7,10 +7,10 @@ cd "$(dirname "$0")/.."
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >/dev/null
-  # chromium: web tests; xvfb/xdotool/x11-utils/xclip: desktop tests; adb: the real client against our simulated
-  # phone; fonts-wqy-zenhei: CJK glyphs in screenshots.
+  # chromium: web tests; xvfb/xdotool/x11-utils/x11-xserver-utils (xrandr)/xclip/xsel/python3-tk: desktop tests;
+  # adb: the real client against our simulated phone; fonts-wqy-zenhei: CJK glyphs in screenshots.
   apt-get install -y -q --no-install-recommends \
-    chromium xvfb xdotool x11-utils xclip adb fonts-wqy-zenhei >/dev/null
+    chromium xvfb xdotool x11-utils x11-xserver-utils xclip xsel python3-tk adb fonts-wqy-zenhei >/dev/null
 fi
 
 VENV="${GLMV_VENV:-.venv}"
