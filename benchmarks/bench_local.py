@@ -29,10 +29,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # tests/tiny_models.py builds the tokenizer and the tiny checkpoint
 
 import torch  # noqa: E402
-from glmv_agent.local_backend import LocalModelConfig, TransformersBackend  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 from transformers import Glm4vConfig, Glm4vForConditionalGeneration, Glm4vImageProcessorPil, LogitsProcessor  # noqa: E402
 
+from glmv_agent.local_backend import LocalModelConfig, TransformersBackend  # noqa: E402
 from glmv_agent.types import ChatMessage, GenerationParams, ImagePart, TextPart  # noqa: E402
 from tests.tiny_models import GLM41V_CHAT_TEMPLATE, build_model, build_tokenizer  # noqa: E402
 

@@ -23,12 +23,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from glmv_agent.environments.adb_client import ConnectionOptions
-from glmv_agent.environments.adb_keys import create_key
-from glmv_agent.environments.mobile import MobileConfig, MobileEnvironment
 from PIL import Image
 
 from glmv_agent.actions import Click
+from glmv_agent.environments.adb_client import ConnectionOptions
+from glmv_agent.environments.adb_keys import create_key
+from glmv_agent.environments.mobile import MobileConfig, MobileEnvironment
 
 WINDOW_QUERY = "dumpsys window | grep -E 'mCurrentFocus|mFocusedApp|mCurrentRotation|mRotation='"
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from glmv_agent.local_backend import LocalModelConfig, TransformersBackend
 from PIL import Image
 from transformers import LogitsProcessor
 
 from glmv_agent.errors import BackendError, ConfigError
 from glmv_agent.geometry import smart_resize
+from glmv_agent.local_backend import LocalModelConfig, TransformersBackend
 from glmv_agent.profiles import get_profile
 from glmv_agent.types import ChatMessage, GenerationParams, ImagePart, TextPart
 from tests.tiny_models import build_model, scripted_logits

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from glmv_agent.local_backend.cli import add_arguments, config_from_args, create_backend
 
 from glmv_agent.cli import main
 from glmv_agent.errors import ConfigError
+from glmv_agent.local_backend.cli import add_arguments, config_from_args, create_backend
 from tests.tiny_models import build_model
 
 DONE = "<|begin_of_box|>DONE()<|end_of_box|>"

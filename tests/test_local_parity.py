@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from glmv_agent.local_backend import LocalModelConfig, TransformersBackend
 from PIL import Image, ImageDraw
 
 from glmv_agent.agent import Agent, AgentConfig
 from glmv_agent.backends.openai_backend import EndpointConfig, OpenAIBackend
 from glmv_agent.backends.replay import ReplayBackend
 from glmv_agent.geometry import smart_resize
+from glmv_agent.local_backend import LocalModelConfig, TransformersBackend
 from glmv_agent.profiles import get_profile
 from glmv_agent.testing import FakeEnvironment
 from glmv_agent.types import GenerationParams, HistoryItem, Observation, Platform

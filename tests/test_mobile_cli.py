@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from test_mobile_support import FAST, free_port
+
+from glmv_agent.cli import build_parser
 from glmv_agent.environments import mobile_cli
 from glmv_agent.environments.adb_client import AdbClient, Target
 from glmv_agent.environments.adb_keys import create_key
 from glmv_agent.environments.sim_device import SimulatedPhone
-from test_mobile_support import FAST, free_port
-
-from glmv_agent.cli import build_parser
 
 CLI = shutil.which("glmv-agent", path=str(Path(sys.executable).parent)) or "glmv-agent"
 

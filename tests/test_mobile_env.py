@@ -10,12 +10,6 @@ from pathlib import Path
 
 import pytest
 from adb_shell.exceptions import UsbDeviceNotFoundError
-from glmv_agent.environments.adb_client import AdbClient, Target, usb_message
-from glmv_agent.environments.adb_keys import create_key
-from glmv_agent.environments.mobile import SECURE_NOTE, MobileEnvironment
-from glmv_agent.environments.mobile_actions import parse_duration
-from glmv_agent.environments.sim_screen import LAUNCHER, Gesture
-from glmv_agent.environments.sim_transport import ServiceResult
 from test_mobile_support import make_env, phone_and_env
 
 from glmv_agent.actions import (
@@ -41,6 +35,12 @@ from glmv_agent.actions import (
     TakeOver,
     Tap,
 )
+from glmv_agent.environments.adb_client import AdbClient, Target, usb_message
+from glmv_agent.environments.adb_keys import create_key
+from glmv_agent.environments.mobile import SECURE_NOTE, MobileEnvironment
+from glmv_agent.environments.mobile_actions import parse_duration
+from glmv_agent.environments.sim_screen import LAUNCHER, Gesture
+from glmv_agent.environments.sim_transport import ServiceResult
 from glmv_agent.errors import ActionNotSupported, ConfigError, StepError
 
 SETTINGS = "com.android.settings"

@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from glmv_agent.environments.adb_keys import create_key
-from glmv_agent.environments.mobile import MobileEnvironment
-from glmv_agent.environments.sim_device import SimulatedPhone
 from test_mobile_support import make_env
 
 from glmv_agent.agent import Agent, AgentConfig, EpisodeResult
 from glmv_agent.backends.replay import ReplayBackend
+from glmv_agent.environments.adb_keys import create_key
+from glmv_agent.environments.mobile import MobileEnvironment
+from glmv_agent.environments.sim_device import SimulatedPhone
 from glmv_agent.profiles import get_profile
 
 TEXT = "会议 9:00 — naïve 😀 ; & | $(rm -rf /) `id` 'q' \"dq\" \\ 100%s"

@@ -6,17 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_mobile_support import phone_and_env
+
+from glmv_agent.actions import InputText, TypeText
 from glmv_agent.environments.adb_input import ADB_IME, ascii_commands
 from glmv_agent.environments.adb_keys import create_key
 from glmv_agent.environments.sim_commands import Programs
 from glmv_agent.environments.sim_screen import LATIN_IME, Phone
 from glmv_agent.environments.sim_shell import Shell
 from glmv_agent.environments.sim_transport import ServiceResult
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from test_mobile_support import phone_and_env
-
-from glmv_agent.actions import InputText, TypeText
 from glmv_agent.errors import StepError
 
 METACHARACTERS = "; & | $( ) ` ' \" \\ %s $HOME * ? [x] {a,b} ~ # < > !"

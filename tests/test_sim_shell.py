@@ -8,12 +8,13 @@ import shutil
 import subprocess
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from glmv_agent.environments.sim_commands import Programs, android_text
 from glmv_agent.environments.sim_screen import Phone
 from glmv_agent.environments.sim_shell import Shell, ShellSyntaxError, expand, parse
 from glmv_agent.environments.sim_transport import ServiceResult
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 SH = shutil.which("sh")
 TRICKY = [
