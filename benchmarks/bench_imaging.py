@@ -1,6 +1,6 @@
 """Screenshot preparation cost and size: our pipeline (grid resize + encode) beside naive full-res PNG.
 
-Usage: python benchmarks/imaging_bench.py   (uses Chromium screenshots when /usr/bin/chromium exists)
+Usage: python benchmarks/bench_imaging.py   (uses Chromium screenshots when /usr/bin/chromium exists)
 """
 
 from __future__ import annotations
