@@ -27,7 +27,7 @@ PLATFORM_MODULES = {
     "desktop": "glmv_agent.environments.desktop_cli",
     "mobile": "glmv_agent.environments.mobile_cli",
 }
-EXTRA_MODULES = ("glmv_agent.local_backend.cli", "glmv_agent.report_cli", "glmv_agent.batch_cli")
+EXTRA_MODULES = ("glmv_agent.local_backend.cli", "glmv_agent.report_cli", "glmv_agent.batch_cli", "glmv_agent.demo_cli")
 EXIT_CODES = {"complete": 0, "infeasible": 1, "failed": 1, "max_steps": 1, "looping": 1, "error": 1, "aborted": 130}
 
 

@@ -83,3 +83,18 @@ def test_profiles_lists_every_model_platform_pair() -> None:
     done = cli("profiles")
     assert done.stdout.split() == ["autoglm-phone/mobile", "glm-4.1v/desktop", "glm-4.1v/mobile", "glm-4.1v/web",
                                    "glm-4.5v/desktop", "glm-4.5v/mobile", "glm-4.5v/web"]
+
+
+def test_demo_runs_offline_in_chromium(tmp_path: Path) -> None:
+    import shutil
+
+    import pytest
+
+    if not (shutil.which("chromium") or Path("/usr/bin/chromium").exists()):
+        pytest.skip("needs Debian's chromium")
+    done = cli("demo", "--out", str(tmp_path / "demo"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "status: complete" in done.stdout and "answer: Mapo Tofu" in done.stdout
+    assert (tmp_path / "demo" / "report.html").is_file()
+    summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
+    assert summary["status"] == "complete" and summary["steps"] == 5

@@ -22,6 +22,7 @@ def test_wheel_installs_under_glmv_agent_only_and_cli_runs_anywhere(tmp_path: Pa
     assert "glmv_agent/prompts/glm45v_web.txt" in names
     assert "glmv_agent/environments/__init__.py" in names and "glmv_agent/local_backend/__init__.py" in names
     assert "glmv_agent/environments/apps.csv" in names  # open_app's name -> package table
+    assert "glmv_agent/environments/web_demo_site/index.html" in names  # glmv-agent demo's site
 
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],

@@ -1,0 +1,215 @@
+"""What the web environment does when the browser misbehaves: new tabs, dialogs, downloads, slow and crashed
+pages, blocked domains, attaching over CDP, wrapping a caller's page, a browser that goes away."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("playwright.sync_api")
+from playwright.sync_api import Error as PlaywrightError  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from glmv_agent.actions import GoBack, SearchEngine, WebClick  # noqa: E402
+from glmv_agent.environments.web import WebEnvironment  # noqa: E402
+from glmv_agent.environments.web_browser import launch_browser  # noqa: E402
+from glmv_agent.environments.web_options import WebOptions, resolve_executable  # noqa: E402
+from glmv_agent.environments.web_server import StaticServer  # noqa: E402
+from glmv_agent.errors import ConfigError, DeviceDisconnected, StepError  # noqa: E402
+
+PAGES = Path(__file__).parent / "web_pages"
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    try:
+        chromium = launch_browser(playwright, WebOptions())
+    except ConfigError as exc:
+        pytest.skip(f"no Chromium here: {exc}")
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture(scope="module")
+def site():
+    with StaticServer(PAGES) as server:
+        yield server.url
+
+
+def open_env(browser, url: str, **options) -> WebEnvironment:
+    return WebEnvironment.from_browser(browser, WebOptions(url=url, wait_seconds=0, **options))
+
+
+def label_of(observation, text: str) -> int:
+    return next(e.label for e in observation.elements if e.text == text)
+
+
+def test_a_link_opening_a_new_tab_is_followed_and_goback_returns(browser, site):
+    with open_env(browser, site + "form.html") as env:
+        observation = env.observe()
+        env.execute(WebClick(label=label_of(observation, "Open the second page in a new tab")), observation)
+        new_tab = env.observe()
+        assert new_tab.url == site + "second.html"
+        assert any(note.startswith("A new tab opened") for note in new_tab.notes)
+        assert env.page.evaluate("() => document.title") == "Second page"
+        outcome = env.execute(GoBack(), new_tab)
+        assert "closed the tab" in outcome.detail
+        assert env.observe().url == site + "form.html"
+        assert len(env.session.context.pages) == 1
+
+
+@pytest.mark.parametrize(("policy", "expected"), [("accept", "confirmed"), ("dismiss", "cancelled")])
+def test_confirm_dialogs_follow_the_policy_and_are_reported(browser, site, policy, expected):
+    with open_env(browser, site + "form.html", dialogs=policy) as env:
+        observation = env.observe()
+        env.execute(WebClick(label=label_of(observation, "Delete")), observation)
+        assert env.page.evaluate("() => document.getElementById('answer').textContent") == expected
+        verb = "accepted" if policy == "accept" else "dismissed"
+        assert f'A confirm dialog said "Delete everything?"; it was {verb}.' in env.observe().notes
+
+
+def test_an_accepted_prompt_receives_the_configured_text(browser, site):
+    with open_env(browser, site + "form.html", prompt_text="Bob 鲍勃") as env:
+        observation = env.observe()
+        env.execute(WebClick(label=label_of(observation, "Nickname")), observation)
+        assert env.page.evaluate("() => document.getElementById('answer').textContent") == "prompt:Bob 鲍勃"
+        assert any('with the text "Bob 鲍勃"' in note for note in env.observe().notes)
+
+
+def test_downloads_are_saved_and_reported(browser, site, tmp_path):
+    with open_env(browser, site + "second.html", downloads_dir=tmp_path / "dl") as env:
+        observation = env.observe()
+        env.execute(WebClick(label=label_of(observation, "Download the report")), observation)
+        notes = env.observe().notes
+        saved = tmp_path / "dl" / "report.txt"
+        assert saved.read_bytes() == (PAGES / "report.txt").read_bytes()
+        assert f"Downloaded report.txt ({saved.stat().st_size} bytes), saved as {saved}." in notes
+
+
+@pytest.fixture
+def hanging_url():
+    """A server that accepts connections and never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
+
+
+def test_a_navigation_timeout_is_a_step_error(browser, site, hanging_url):
+    with open_env(browser, site + "form.html", search_url=hanging_url, navigation_timeout_s=0.5) as env:
+        started = time.monotonic()
+        with pytest.raises(StepError, match="did not load within 0.5 s"):
+            env.execute(SearchEngine(), env.observe())
+        assert time.monotonic() - started < 5
+        assert env.observe().screenshot.size == (1280, 800)  # the environment still works
+
+
+def test_a_link_to_a_page_that_never_loads_is_stopped_and_reported(browser, site, hanging_url):
+    with open_env(browser, site + "form.html", navigation_timeout_s=0.5) as env:
+        env.page.evaluate("(url) => { document.getElementById('next').href = url; }", hanging_url)
+        observation = env.observe()
+        outcome = env.execute(WebClick(label=label_of(observation, "Go to the second page")), observation)
+        assert outcome.note == "The page did not finish loading within 0.5 s; loading was stopped."
+        after = env.observe()
+        assert after.url == site + "form.html" and after.elements[0].text == "Your name"
+
+
+def test_a_crashed_page_is_a_step_error_then_reopened(browser, site):
+    with open_env(browser, site + "form.html") as env:
+        observation = env.observe()
+        with pytest.raises(PlaywrightError):
+            env.page.goto("chrome://crash")
+        with pytest.raises(StepError, match="crashed"):
+            env.execute(WebClick(label=0), observation)
+        after = env.observe()
+        assert f"The page crashed; it was reopened at {site}form.html." in after.notes
+        assert after.url == site + "form.html" and after.elements[0].text == "Your name"
+
+
+def test_the_allowlist_blocks_other_domains_on_the_network_and_says_so(browser, site):
+    with open_env(browser, site + "allow.html", allowed_domains=["127.0.0.1"]) as env:
+        result = "() => document.getElementById('result').textContent"
+        observation = env.observe()
+        env.execute(WebClick(label=label_of(observation, "Fetch from this site")), observation)
+        env.page.wait_for_function(f"() => ({result})() !== 'nothing fetched'")
+        assert env.page.evaluate(result) == "loaded 200"
+        assert env.observe().notes == []
+        observation = env.observe()
+        env.execute(WebClick(label=label_of(observation, "Fetch from localhost")), observation)
+        env.page.wait_for_function(f"() => ({result})() === 'failed'")
+        assert "Blocked requests to domains outside the allowed list (127.0.0.1): localhost (1)." in env.observe().notes
+        observation = env.observe()
+        env.execute(WebClick(label=label_of(observation, "Visit localhost")), observation)
+        blocked = env.observe()
+        assert any("localhost" in note for note in blocked.notes)
+        assert not blocked.url.startswith("http://localhost")
+        with pytest.raises(StepError, match="www.bing.com is not in the allowed domains"):
+            env.execute(SearchEngine(), blocked)
+
+
+def test_without_an_allowlist_the_other_domain_loads(browser, site):
+    with open_env(browser, site + "allow.html") as env:
+        observation = env.observe()
+        env.execute(WebClick(label=label_of(observation, "Fetch from localhost")), observation)
+        env.page.wait_for_function("() => document.getElementById('result').textContent !== 'nothing fetched'")
+        assert env.page.evaluate("() => document.getElementById('result').textContent") == "loaded 0"
+        assert env.observe().notes == []
+
+
+def test_a_start_url_outside_the_allowlist_is_a_config_error(browser, site):
+    with pytest.raises(ConfigError, match="not in --allowed-domains"):
+        open_env(browser, site.replace("127.0.0.1", "localhost") + "form.html", allowed_domains=["127.0.0.1"])
+
+
+def test_wrapping_a_callers_page_leaves_it_open_and_unrouted(browser, site):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(site + "form.html")
+    fetch = "(url) => fetch(url, {mode: 'no-cors'}).then(() => 'fetched', () => 'failed')"
+    elsewhere = site.replace("127.0.0.1", "localhost") + "second.html"
+    with WebEnvironment.from_page(page, WebOptions(wait_seconds=0, allowed_domains=["127.0.0.1"])) as env:
+        observation = env.observe()
+        env.execute(WebClick(label=5), observation)
+        assert page.evaluate(fetch, elsewhere) == "failed"
+    assert not page.is_closed()
+    assert page.evaluate("() => document.getElementById('counter').textContent") == "Clicked 1"
+    assert page.evaluate(fetch, elsewhere) == "fetched"  # our route left with the environment
+    context.close()
+
+
+def test_a_browser_that_goes_away_is_device_disconnected(playwright, site):
+    own = launch_browser(playwright, WebOptions())
+    env = WebEnvironment.from_browser(own, WebOptions(url=site + "form.html"))
+    observation = env.observe()
+    own.close()
+    with pytest.raises(DeviceDisconnected):
+        env.observe()
+    with pytest.raises(DeviceDisconnected):
+        env.execute(WebClick(label=0), observation)
+    env.close()
+
+
+def test_browser_executable_resolution(monkeypatch, tmp_path):
+    fake = tmp_path / "my-chrome"
+    fake.write_text("")
+    monkeypatch.delenv("GLMV_BROWSER_EXECUTABLE", raising=False)
+    assert resolve_executable(str(fake), None) == str(fake)
+    monkeypatch.setenv("GLMV_BROWSER_EXECUTABLE", str(fake))
+    assert resolve_executable(None, "/nonexistent/chrome") == str(fake)
+    with pytest.raises(ConfigError, match="not found"):
+        resolve_executable(str(tmp_path / "missing"), None)
+    monkeypatch.delenv("GLMV_BROWSER_EXECUTABLE")
+    assert resolve_executable(None, str(fake)) is None  # Playwright's own browser is there: let it launch it
+    if os.path.exists("/usr/bin/chromium"):
+        assert resolve_executable(None, "/nonexistent/chrome") == "/usr/bin/chromium"
