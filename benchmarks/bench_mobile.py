@@ -14,7 +14,6 @@ import argparse
 import io
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,23 +22,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PIL import Image
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # tests/test_mobile_support.py picks free ports
 
-from glmv_agent.actions import Click
-from glmv_agent.environments.adb_client import ConnectionOptions
-from glmv_agent.environments.adb_keys import create_key
-from glmv_agent.environments.mobile import MobileConfig, MobileEnvironment
+from PIL import Image  # noqa: E402
+
+from glmv_agent.actions import Click  # noqa: E402
+from glmv_agent.environments.adb_client import ConnectionOptions  # noqa: E402
+from glmv_agent.environments.adb_keys import create_key  # noqa: E402
+from glmv_agent.environments.mobile import MobileConfig, MobileEnvironment  # noqa: E402
+from tests.test_mobile_support import free_port  # noqa: E402
 
 WINDOW_QUERY = "dumpsys window | grep -E 'mCurrentFocus|mFocusedApp|mCurrentRotation|mRotation='"
-
-
-def free_port() -> int:
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if not 5555 <= port <= 5585:
-            return port
 
 
 def measure(label: str, steps: int, call: Callable[[], object]) -> tuple[str, float, float]:

@@ -9,17 +9,8 @@ from typing import Any
 
 from glmv_agent.errors import ConfigError
 
+from .cli_common import non_negative_seconds
 from .desktop import DesktopConfig, DesktopEnvironment
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("seconds cannot be negative")
-    return value
 
 
 def _monitor(text: str) -> int:
@@ -45,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="plan every action and record where it would land, but do not move the mouse or press keys",
     )
     add(
-        "--wait-seconds", type=_non_negative, default=5.0, metavar="S", help="how long the model's WAIT() sleeps",
+        "--wait-seconds", type=non_negative_seconds, default=5.0, metavar="S",
+        help="how long the model's WAIT() sleeps",
     )
     add(
         "--no-failsafe", action="store_true",

@@ -12,6 +12,8 @@ import sys
 
 from glmv_agent.errors import StepError
 
+from .keys_common import lower_letters_with_modifiers, split_combo
+
 # Names pyautogui accepts on every platform (a subset of pyautogui.KEY_NAMES; printable characters come separately).
 NAMED_KEYS = frozenset({
     "alt", "altleft", "altright", "apps", "backspace", "capslock", "ctrl", "ctrlleft", "ctrlright", "delete",
@@ -63,20 +65,6 @@ def _platform_names(system: str) -> dict[str, str]:
     return {META: "win", OPTION: "alt"}
 
 
-def split_combo(keys: str) -> list[str]:
-    """``'ctrl+shift+t'`` -> ``['ctrl', 'shift', 't']``; a ``+`` key itself is written ``ctrl++`` or ``plus``."""
-    text = keys.strip()
-    if text == "+":
-        return ["+"]
-    tail: list[str] = []
-    if text.endswith("++"):
-        text, tail = text[:-2], ["+"]
-    parts = [part.strip() for part in text.split("+")] if text else []
-    if any(not part for part in parts) or not (parts or tail):
-        raise StepError(f"key combination '{keys}' has an empty part; write keys joined by '+', like ctrl+c")
-    return parts + tail
-
-
 def resolve_key(name: str, system: str = sys.platform) -> str:
     """One key name to its pyautogui name; StepError naming the key when it is unknown."""
     if len(name) == 1:
@@ -103,9 +91,7 @@ def resolve_keys(keys: str, system: str = sys.platform) -> list[str]:
     upper-case letter stays upper case (pyautogui adds shift).
     """
     names = [resolve_key(part, system) for part in split_combo(keys)]
-    if len(names) > 1 and any(n in MODIFIERS for n in names):
-        names = [n.lower() if len(n) == 1 and n.isalpha() else n for n in names]
-    return names
+    return lower_letters_with_modifiers(names, MODIFIERS)
 
 
 __all__ = ["NAMED_KEYS", "resolve_key", "resolve_keys", "split_combo"]

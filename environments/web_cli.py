@@ -14,17 +14,8 @@ from pydantic import ValidationError
 
 from glmv_agent.errors import ConfigError
 
+from .cli_common import non_negative_seconds
 from .web_options import DEFAULT_SEARCH_URL, ENV_EXECUTABLE, WebOptions, parse_viewport
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("seconds cannot be negative")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="comma-separated domains the browser may load (subdomains included); other requests are blocked")
     add("--user-data-dir", type=Path, metavar="DIR", help="persistent browser profile (cookies, logins) folder")
     add("--search-url", default=DEFAULT_SEARCH_URL, metavar="URL", help="where the web grammar's Bing action goes")
-    add("--wait-seconds", type=_seconds, default=5.0, metavar="S", help="how long the model's Wait sleeps")
+    add("--wait-seconds", type=non_negative_seconds, default=5.0, metavar="S", help="how long the model's Wait sleeps")
     add("--dialogs", choices=("accept", "dismiss"), default="accept", help="answer to alert/confirm/prompt dialogs")
     add("--downloads-dir", type=Path, metavar="DIR", help="where downloads are saved (default: a temporary folder)")
 

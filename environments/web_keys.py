@@ -6,6 +6,8 @@ import re
 
 from glmv_agent.errors import StepError
 
+from .keys_common import lower_letters_with_modifiers, split_combo
+
 _NAMED = {
     "enter": "Enter", "return": "Enter", "ret": "Enter", "kpenter": "NumpadEnter", "newline": "Enter",
     "esc": "Escape", "escape": "Escape", "tab": "Tab", "space": "Space", "spacebar": "Space",
@@ -30,20 +32,6 @@ MODIFIERS = frozenset({"Control", "ControlLeft", "ControlRight", "Alt", "AltGrap
 HINT = "use names like Return, esc, tab, backspace, ctrl+a, shift+tab, pagedown, f5 or one character"
 
 
-def split_combo(keys: str) -> list[str]:
-    """``'ctrl+shift+t'`` -> ``['ctrl', 'shift', 't']``; the ``+`` key is written ``ctrl++`` or ``plus``."""
-    text = keys.strip()
-    if text == "+":
-        return ["+"]
-    tail: list[str] = []
-    if text.endswith("++"):
-        text, tail = text[:-2], ["+"]
-    parts = [part.strip() for part in text.split("+")] if text else []
-    if any(not part for part in parts) or not (parts or tail):
-        raise StepError(f"key combination '{keys}' has an empty part; write keys joined by '+', like ctrl+a")
-    return parts + tail
-
-
 def playwright_key(name: str) -> str:
     """One model key name to Playwright's name; StepError naming the key when it is unknown."""
     if len(name) == 1:
@@ -60,7 +48,5 @@ def playwright_key(name: str) -> str:
 
 def playwright_combo(keys: str) -> str:
     """``'ctrl+A'`` -> ``'Control+a'`` (a letter held with a modifier is lower case, as shortcuts mean it)."""
-    names = [playwright_key(part) for part in split_combo(keys)]
-    if len(names) > 1 and any(n in MODIFIERS for n in names):
-        names = [n.lower() if len(n) == 1 and n.isalpha() else n for n in names]
-    return "+".join(names)
+    names = [playwright_key(part) for part in split_combo(keys, example="ctrl+a")]
+    return "+".join(lower_letters_with_modifiers(names, MODIFIERS))

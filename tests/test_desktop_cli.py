@@ -7,12 +7,11 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from xvfb_support import TkWindow, XServer, running_xvfb, start_window, xvfb_server
+from xvfb_support import TkWindow, XServer, server_fixture, window_fixture, xvfb_server
 
 from glmv_agent.environments.desktop_cli import add_arguments, config_from_args
 from glmv_agent.geometry import pixel_to_model, point_to_pixels
@@ -43,18 +42,8 @@ def test_bad_flag_values_say_what_is_wrong(argv: tuple[str, ...], message: str) 
         parse(*argv)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[XServer]:
-    with running_xvfb(*SIZE, tmp_path_factory.mktemp("xvfb")) as xserver:
-        yield xserver
-
-
-@pytest.fixture
-def window(server: XServer, tmp_path: Path) -> Iterator[TkWindow]:
-    server.move_pointer(900, 700)
-    tk = start_window(server, tmp_path / "events.jsonl")
-    yield tk
-    tk.close()
+server = server_fixture(*SIZE)
+window = window_fixture(pointer=(900, 700))
 
 
 def glmv_run(server: XServer, tmp_path: Path, responses: list[str], *flags: str) -> subprocess.CompletedProcess[str]:

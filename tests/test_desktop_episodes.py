@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from xvfb_support import Event, TkWindow, XServer, require_binaries, running_xvfb, start_window
+from xvfb_support import Event, TkWindow, XServer, require_binaries, server_fixture, window_fixture
 
 from glmv_agent.actions import Key, PointerAction, TypeContent
 from glmv_agent.agent import Agent, AgentConfig, AgentHooks, EpisodeResult
@@ -26,18 +25,8 @@ SIZE = (1280, 800)
 FAST = {"drag_seconds": 0.2, "paste_settle_seconds": 0.15}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[XServer]:
-    with running_xvfb(*SIZE, tmp_path_factory.mktemp("xvfb")) as xserver:
-        yield xserver
-
-
-@pytest.fixture
-def window(server: XServer, tmp_path: Path) -> Iterator[TkWindow]:
-    server.move_pointer(640, 700)  # below the widgets, away from the fail-safe corners
-    tk = start_window(server, tmp_path / "events.jsonl")
-    yield tk
-    tk.close()
+server = server_fixture(*SIZE)
+window = window_fixture(pointer=(640, 700))  # below the widgets, away from the fail-safe corners
 
 
 def model_point(window: TkWindow, name: str, dx: int = 0, dy: int = 0) -> tuple[int, int]:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from xvfb_support import TkWindow, XServer, require_binaries, running_xvfb, start_window
+from xvfb_support import TkWindow, XServer, require_binaries, server_fixture, window_fixture
 
 from glmv_agent.actions import PointerAction, TypeContent
 from glmv_agent.environments.desktop import DesktopConfig, DesktopEnvironment
@@ -50,18 +48,8 @@ def test_linux_prefers_xclip_then_xsel_then_xdotool() -> None:
         choose_typist("linux", which=only())
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[XServer]:
-    with running_xvfb(1024, 768, tmp_path_factory.mktemp("xvfb")) as xserver:
-        yield xserver
-
-
-@pytest.fixture
-def window(server: XServer, tmp_path: Path) -> Iterator[TkWindow]:
-    server.move_pointer(900, 700)
-    tk = start_window(server, tmp_path / "events.jsonl")
-    yield tk
-    tk.close()
+server = server_fixture(1024, 768)
+window = window_fixture(pointer=(900, 700))
 
 
 @pytest.mark.xvfb

@@ -18,24 +18,14 @@ from glmv_agent.geometry import smart_resize
 from glmv_agent.local_backend import LocalModelConfig, TransformersBackend
 from glmv_agent.profiles import get_profile
 from glmv_agent.types import ChatMessage, GenerationParams, ImagePart, TextPart
-from tests.tiny_models import build_model, scripted_logits
+from tests.tiny_models import checkpoint_fixture, scripted_logits
 
 PARAMS = GenerationParams(temperature=0.0, max_tokens=120)
 
 
-@pytest.fixture(scope="session")
-def glm41v(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_model(tmp_path_factory.mktemp("glm41v"), "glm4v")
-
-
-@pytest.fixture(scope="session")
-def glm45v(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_model(tmp_path_factory.mktemp("glm45v"), "glm4v_moe")
-
-
-@pytest.fixture(scope="session")
-def glm46v(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_model(tmp_path_factory.mktemp("glm46v"), "glm46v", seed=3)
+glm41v = checkpoint_fixture("glm41v", "glm4v")
+glm45v = checkpoint_fixture("glm45v", "glm4v_moe")
+glm46v = checkpoint_fixture("glm46v", "glm46v", seed=3)
 
 
 def backend(path: Path, scripts: list[str] | None = None, after_forced: str = "", **options: object):

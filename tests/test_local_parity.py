@@ -24,7 +24,7 @@ from glmv_agent.profiles import get_profile
 from glmv_agent.testing import FakeEnvironment
 from glmv_agent.types import GenerationParams, HistoryItem, Observation, Platform
 from tests.support import FakeOpenAIServer, decode_data_url
-from tests.tiny_models import build_model, scripted_logits
+from tests.tiny_models import checkpoint_fixture, scripted_logits
 
 DESKTOP_41V = ("<think>The OK button is in the centre.</think><answer>I click OK.\n"
                "<|begin_of_box|>left_click(start_box='[500,500]')<|end_of_box|>\nMemory:\n[]</answer>")
@@ -33,14 +33,8 @@ DESKTOP_45V = ("<think>Saving first.</think>I press the shortcut.\n"
 WEB_45V = "<think>search box</think>Thought: type the query\nAction: Type [1]; [hello]\nMemory_Updated: {}"
 
 
-@pytest.fixture(scope="session")
-def glm41v(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_model(tmp_path_factory.mktemp("glm41v"), "glm4v")
-
-
-@pytest.fixture(scope="session")
-def glm45v(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_model(tmp_path_factory.mktemp("glm45v"), "glm4v_moe")
+glm41v = checkpoint_fixture("glm41v", "glm4v")
+glm45v = checkpoint_fixture("glm45v", "glm4v_moe")
 
 
 def screenshot(size: tuple[int, int], label: str) -> Image.Image:

@@ -12,22 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_mobile_support import FAST, free_port
+from test_mobile_support import FAST, free_port, key_fixture
 
 from glmv_agent.cli import build_parser
 from glmv_agent.environments import mobile_cli
 from glmv_agent.environments.adb_client import AdbClient, Target
-from glmv_agent.environments.adb_keys import create_key
 from glmv_agent.environments.sim_device import SimulatedPhone
 
 CLI = shutil.which("glmv-agent", path=str(Path(sys.executable).parent)) or "glmv-agent"
 
 
-@pytest.fixture(scope="module")
-def key(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("keys") / "adbkey"
-    create_key(path)
-    return path
+key = key_fixture()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from adb_shell.exceptions import UsbDeviceNotFoundError
-from test_mobile_support import make_env, phone_and_env
+from test_mobile_support import key_fixture, make_env, phone_and_env
 
 from glmv_agent.actions import (
     Answer,
@@ -36,7 +36,6 @@ from glmv_agent.actions import (
     Tap,
 )
 from glmv_agent.environments.adb_client import AdbClient, Target, usb_message
-from glmv_agent.environments.adb_keys import create_key
 from glmv_agent.environments.mobile import SECURE_NOTE, MobileEnvironment
 from glmv_agent.environments.mobile_actions import parse_duration
 from glmv_agent.environments.sim_screen import LAUNCHER, Gesture
@@ -46,11 +45,7 @@ from glmv_agent.errors import ActionNotSupported, ConfigError, StepError
 SETTINGS = "com.android.settings"
 
 
-@pytest.fixture(scope="module")
-def key(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("keys") / "adbkey"
-    create_key(path)
-    return path
+key = key_fixture()
 
 
 @pytest.mark.parametrize(("size", "rotation", "shot", "expected"), [

@@ -6,12 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-from test_mobile_support import make_env
+from test_mobile_support import key_fixture, make_env
 
 from glmv_agent.agent import Agent, AgentConfig, EpisodeResult
 from glmv_agent.backends.replay import ReplayBackend
-from glmv_agent.environments.adb_keys import create_key
 from glmv_agent.environments.mobile import MobileEnvironment
 from glmv_agent.environments.sim_device import SimulatedPhone
 from glmv_agent.profiles import get_profile
@@ -19,11 +17,7 @@ from glmv_agent.profiles import get_profile
 TEXT = "会议 9:00 — naïve 😀 ; & | $(rm -rf /) `id` 'q' \"dq\" \\ 100%s"
 
 
-@pytest.fixture(scope="module")
-def key(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("keys") / "adbkey"
-    create_key(path)
-    return path
+key = key_fixture()
 
 
 def glm(action: dict) -> str:

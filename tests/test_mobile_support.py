@@ -10,8 +10,10 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from glmv_agent.environments.adb_client import ConnectionOptions
+from glmv_agent.environments.adb_keys import create_key
 from glmv_agent.environments.mobile import MobileConfig, MobileEnvironment
 from glmv_agent.environments.sim_device import SimulatedPhone
 
@@ -28,6 +30,22 @@ def free_port() -> int:
             port = sock.getsockname()[1]
         if not 5555 <= port <= 5585:
             return port
+
+
+def key_fixture() -> Any:
+    """A module-scoped pytest fixture ``key``: the path of a fresh ADB key pair for the simulated phones.
+
+    pytest is imported here, not at the top, so the benchmarks can use this module without it.
+    """
+    import pytest
+
+    @pytest.fixture(scope="module", name="key")
+    def key(tmp_path_factory: pytest.TempPathFactory) -> Path:
+        path = tmp_path_factory.mktemp("keys") / "adbkey"
+        create_key(path)
+        return path
+
+    return key
 
 
 def make_env(phone: SimulatedPhone, key: Path, **options: object) -> MobileEnvironment:

@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_mobile_support import phone_and_env
+from test_mobile_support import key_fixture, phone_and_env
 
 from glmv_agent.actions import InputText, TypeText
 from glmv_agent.environments.adb_input import ADB_IME, ascii_commands
-from glmv_agent.environments.adb_keys import create_key
 from glmv_agent.environments.sim_commands import Programs
 from glmv_agent.environments.sim_screen import LATIN_IME, Phone
 from glmv_agent.environments.sim_shell import Shell
@@ -25,11 +24,7 @@ UNICODE_HARD = f"你好, café naïve 😀👍🏽 — {METACHARACTERS}\nsecond 
 FIELD = (100, 110, 900, 160)  # the notes app's text field, in thousandths of the screen
 
 
-@pytest.fixture(scope="module")
-def key(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("keys") / "adbkey"
-    create_key(path)
-    return path
+key = key_fixture()
 
 
 def _open_notes(env) -> object:  # noqa: ANN001

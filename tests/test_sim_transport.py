@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from adb_shell.adb_device import AdbDeviceTcp
 from PIL import Image
-from test_mobile_support import ADB, FAST, RealAdb, free_port
+from test_mobile_support import ADB, FAST, RealAdb, free_port, key_fixture
 
 from glmv_agent.environments.adb_client import AdbClient, Target
 from glmv_agent.environments.adb_keys import AdbSigner, create_key, key_path
@@ -25,11 +25,7 @@ from glmv_agent.errors import DeviceError
 needs_adb = pytest.mark.skipif(ADB is None, reason="Debian's adb client is not installed (apt-get install adb)")
 
 
-@pytest.fixture(scope="module")
-def key(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("keys") / "adbkey"
-    create_key(path)
-    return path
+key = key_fixture()
 
 
 @pytest.fixture

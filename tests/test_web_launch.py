@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("playwright.sync_api")
+from web_support import site_fixture  # noqa: E402, F401
 
 from glmv_agent.actions import WebClick  # noqa: E402
 from glmv_agent.cli import main  # noqa: E402
@@ -23,10 +24,8 @@ from glmv_agent.environments.web import WebEnvironment  # noqa: E402
 from glmv_agent.environments.web_browser import BrowserSession  # noqa: E402
 from glmv_agent.environments.web_demo import DEMO_ANSWER, run_demo  # noqa: E402
 from glmv_agent.environments.web_options import LAUNCH_ARGS, WebOptions, resolve_executable  # noqa: E402
-from glmv_agent.environments.web_server import StaticServer  # noqa: E402
 from glmv_agent.errors import ConfigError  # noqa: E402
 
-PAGES = Path(__file__).parent / "web_pages"
 pytestmark = pytest.mark.browser
 
 
@@ -36,12 +35,6 @@ def chromium():
         return resolve_executable(None, None)
     except ConfigError as exc:
         pytest.skip(f"no Chromium here: {exc}")
-
-
-@pytest.fixture(scope="module")
-def site():
-    with StaticServer(PAGES) as server:
-        yield server.url
 
 
 def _free_port() -> int:

@@ -6,45 +6,20 @@ from __future__ import annotations
 import os
 import socket
 import time
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Error as PlaywrightError  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
+from web_support import PAGES, browser_fixture, playwright_fixture, site_fixture  # noqa: E402, F401
 
 from glmv_agent.actions import GoBack, SearchEngine, WebClick  # noqa: E402
 from glmv_agent.environments.web import WebEnvironment  # noqa: E402
 from glmv_agent.environments.web_browser import launch_browser  # noqa: E402
 from glmv_agent.environments.web_options import WebOptions, resolve_executable  # noqa: E402
-from glmv_agent.environments.web_server import StaticServer  # noqa: E402
 from glmv_agent.errors import ConfigError, DeviceDisconnected, StepError  # noqa: E402
 
-PAGES = Path(__file__).parent / "web_pages"
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    with sync_playwright() as pw:
-        yield pw
-
-
-@pytest.fixture(scope="module")
-def browser(playwright):
-    try:
-        chromium = launch_browser(playwright, WebOptions())
-    except ConfigError as exc:
-        pytest.skip(f"no Chromium here: {exc}")
-    yield chromium
-    chromium.close()
-
-
-@pytest.fixture(scope="module")
-def site():
-    with StaticServer(PAGES) as server:
-        yield server.url
 
 
 def open_env(browser, url: str, **options) -> WebEnvironment:

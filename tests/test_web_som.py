@@ -3,12 +3,10 @@ action, each checked by reading the page's state back from the DOM."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("playwright.sync_api")
-from playwright.sync_api import sync_playwright  # noqa: E402
+from web_support import browser_fixture, playwright_fixture, site_fixture  # noqa: E402, F401
 
 from glmv_agent.actions import (  # noqa: E402
     GoBack,
@@ -21,32 +19,12 @@ from glmv_agent.actions import (  # noqa: E402
     WebType,
 )
 from glmv_agent.environments.web import WebEnvironment  # noqa: E402
-from glmv_agent.environments.web_browser import launch_browser  # noqa: E402
 from glmv_agent.environments.web_marks import PALETTE  # noqa: E402
 from glmv_agent.environments.web_options import WebOptions  # noqa: E402
-from glmv_agent.environments.web_server import StaticServer  # noqa: E402
-from glmv_agent.errors import ActionNotSupported, ConfigError, StepError  # noqa: E402
+from glmv_agent.errors import ActionNotSupported, StepError  # noqa: E402
 from glmv_agent.profiles.web import elements_text  # noqa: E402
 
-PAGES = Path(__file__).parent / "web_pages"
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        try:
-            chromium = launch_browser(playwright, WebOptions())
-        except ConfigError as exc:
-            pytest.skip(f"no Chromium here: {exc}")
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def site():
-    with StaticServer(PAGES) as server:
-        yield server.url
 
 
 @pytest.fixture

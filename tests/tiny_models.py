@@ -235,3 +235,17 @@ def scripted_logits(tokenizer: Any, scripts: list[str], after_forced: str = "", 
             return forced
 
     return ScriptedLogits()
+
+
+def checkpoint_fixture(name: str, kind: str, seed: int = 0) -> Any:
+    """A session-scoped pytest fixture called ``name``: the folder of a tiny ``kind`` checkpoint built for it.
+
+    pytest is imported here, not at the top, so the benchmarks can use this module without it.
+    """
+    import pytest
+
+    @pytest.fixture(scope="session", name=name)
+    def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+        return build_model(tmp_path_factory.mktemp(name), kind, seed=seed)
+
+    return checkpoint

@@ -221,3 +221,28 @@ def start_window(server: XServer, log: Path, *args: str) -> TkWindow:
         raise
     window.widgets = next(e for e in ready if e["event"] == "ready")["widgets"]
     return window
+
+
+def server_fixture(width: int, height: int) -> Any:
+    """A module-scoped ``server`` fixture: one Xvfb of this size per test module, bound as :func:`running_xvfb`."""
+
+    @pytest.fixture(scope="module", name="server")
+    def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[XServer]:
+        with running_xvfb(width, height, tmp_path_factory.mktemp("xvfb")) as xserver:
+            yield xserver
+
+    return server
+
+
+def window_fixture(pointer: tuple[int, int]) -> Any:
+    """A ``window`` fixture: a fresh Tk test window on ``server`` per test, the pointer parked at ``pointer`` first
+    (away from the widgets and the fail-safe corners)."""
+
+    @pytest.fixture(name="window")
+    def window(server: XServer, tmp_path: Path) -> Iterator[TkWindow]:
+        server.move_pointer(*pointer)
+        tk = start_window(server, tmp_path / "events.jsonl")
+        yield tk
+        tk.close()
+
+    return window
