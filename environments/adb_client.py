@@ -196,6 +196,7 @@ class AdbClient:
                            auth_timeout_s=opts.auth_timeout_s, read_timeout_s=opts.command_timeout_s,
                            auth_callback=on_auth)
         except DeviceAuthError:
+            device.close()
             raise DeviceError(self._auth_message()) from None
         except TRANSPORT_ERRORS as exc:
             device.close()

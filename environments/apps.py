@@ -79,8 +79,13 @@ def user_entries(data: dict[str, Any], origin: str = "config") -> list[AppEntry]
         fields = {"package": value} if isinstance(value, str) else value
         if not isinstance(fields, dict):
             raise ConfigError(f"{origin}: app {name!r} must map to a package name or a table, got {value!r}")
+        unknown = sorted(set(fields) & {"name", "source"})
+        if unknown:
+            raise ConfigError(f"{origin}: app {name!r}: '{unknown[0]}' is set by the table itself; remove it")
         try:
             entries.append(AppEntry(name=str(name), source=origin, **fields))
+        except TypeError as exc:
+            raise ConfigError(f"{origin}: app {name!r}: {exc}") from None
         except ValidationError as exc:
             raise ConfigError(f"{origin}: app {name!r}: {exc.errors()[0]['msg']}") from None
     return entries
@@ -92,6 +97,8 @@ def load_apps_file(path: Path) -> list[AppEntry]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read the apps file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"the apps file {path} is not UTF-8 text") from None
     try:
         data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:

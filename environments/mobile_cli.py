@@ -120,6 +120,8 @@ def cmd_sim_device(args: argparse.Namespace) -> int:
                                adb_keyboard=args.adb_keyboard, auth=args.auth, command_log=args.command_log)
     except OSError as exc:
         raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    except OverflowError:
+        raise ConfigError(f"--port must be within 0..65535, got {args.port}") from None
     if args.drop_at:
         phone.drop_at(args.drop_at, args.down_for)
     with phone:

@@ -56,7 +56,7 @@ class BrowserSession:
         """Launch a browser (or a persistent profile, or attach over CDP). Without ``playwright`` a private
         Playwright is started (and stopped at close); pass yours when one already runs in this thread."""
         if playwright is not None:
-            return cls(options, *open_browser(playwright, options))
+            return cls._guarded(options, *open_browser(playwright, options))
         from playwright.sync_api import sync_playwright
 
         try:
@@ -71,13 +71,27 @@ class BrowserSession:
         except BaseException:
             own.stop()
             raise
-        return cls(options, context, page, [*closers, own.stop])
+        return cls._guarded(options, context, page, [*closers, own.stop])
+
+    @classmethod
+    def _guarded(cls, options: WebOptions, context: BrowserContext, page: Page | None,
+                 closers: list[Callable[[], Any]]) -> BrowserSession:
+        """Build the session; if that fails (a crashed page, a broken profile), close what was opened."""
+        try:
+            return cls(options, context, page, closers)
+        except BaseException:
+            for close in reversed(closers):
+                try:
+                    close()
+                except Exception:  # noqa: BLE001 - best effort: the original error is the one to report
+                    log.debug("cleanup after a failed browser start failed", exc_info=True)
+            raise
 
     @classmethod
     def on_browser(cls, browser: Browser, options: WebOptions) -> BrowserSession:
         """A fresh context on a browser the caller owns (the caller closes the browser)."""
         context = new_context(browser, options)
-        return cls(options, context, None, [context.close])
+        return cls._guarded(options, context, None, [context.close])
 
     @classmethod
     def on_page(cls, page: Page, options: WebOptions) -> BrowserSession:

@@ -172,6 +172,9 @@ MARK_JS = r"""
       if (['checkbox', 'radio'].includes(el.type)) {
         return aria || (el.labels && el.labels[0] ? el.labels[0].innerText : '');
       }
+      // a password or one-time code never reaches the model: what the field asks for, not what it holds
+      const hidden = el.type === 'password' || /password|one-time-code/i.test(el.autocomplete || '');
+      if (hidden) return el.placeholder || aria || el.title || '';
       return el.value || el.placeholder || aria || el.title || '';
     }
     if (tag === 'TEXTAREA') return el.value || el.placeholder || aria || '';

@@ -84,11 +84,23 @@ def load_tasks(path: Path, fmt: str = "auto", defaults: dict[str, Any] | None = 
             tasks.append(_task_from(raw, fmt, number, defaults or {}))
         except (json.JSONDecodeError, ValidationError, KeyError, TypeError) as exc:
             raise ConfigError(f"{path}:{number}: not a valid task line ({_short(exc)})") from None
-    ids = [task.id for task in tasks]
-    duplicates = [i for i, n in Counter(ids).items() if n > 1]
-    if duplicates:
-        raise ConfigError(f"{path}: duplicate task ids: {', '.join(duplicates[:5])}")
+    check_ids(tasks, str(path))
     return tasks
+
+
+def folder_name(task_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", task_id)
+
+
+def check_ids(tasks: list[BatchTask], where: str = "tasks") -> None:
+    """Task ids must be unique even as folder names, and usable as one."""
+    bad = [t.id for t in tasks if folder_name(t.id).strip(".") == ""]
+    if bad:
+        raise ConfigError(f"{where}: task id {bad[0]!r} cannot name a folder; use letters, digits, '.', '_' or '-'")
+    names = Counter(folder_name(t.id) for t in tasks)
+    clashes = [t.id for t in tasks if names[folder_name(t.id)] > 1]
+    if clashes:
+        raise ConfigError(f"{where}: duplicate task ids (as folder names): {', '.join(clashes[:5])}")
 
 
 def _task_from(raw: dict[str, Any], fmt: str, number: int, defaults: dict[str, Any]) -> BatchTask:
@@ -210,6 +222,7 @@ class BatchRunner:
 
     async def arun(self, tasks: list[BatchTask], config: AgentConfig | None = None) -> list[EpisodeOutcome]:
         """Run the tasks not yet in results.jsonl; return the outcomes of this run."""
+        check_ids(tasks)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         _repair(self.results)
         done = finished_ids(self.results)
@@ -240,7 +253,7 @@ class BatchRunner:
         self, task: BatchTask, slot: str | None, limit: asyncio.Semaphore, base: AgentConfig
     ) -> EpisodeOutcome:
         started = time.monotonic()
-        run_dir = self.out_dir / "episodes" / re.sub(r"[^A-Za-z0-9._-]+", "_", task.id)
+        run_dir = self.out_dir / "episodes" / folder_name(task.id)
         _set_aside(run_dir)
         config = base.model_copy(update={"run_dir": run_dir, "max_steps": task.max_steps or base.max_steps})
         try:

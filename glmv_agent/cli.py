@@ -183,10 +183,9 @@ def _params(args: argparse.Namespace, defaults: GenerationParams) -> GenerationP
     return defaults.model_copy(update=update)
 
 
-def _guard(args: argparse.Namespace, progress: LiveProgress) -> Guard | None:
+def _guard(args: argparse.Namespace, progress: LiveProgress) -> Guard:
+    """Policy and confirmations; on a terminal the person is asked (also for AutoGLM's sensitive taps)."""
     policy = Policy.load(args.policy) if args.policy else None
-    if policy is None and not args.confirm:
-        return None
     return Guard(policy, confirm_all=args.confirm, ask=progress.ask if sys.stdin.isatty() else None)
 
 

@@ -60,6 +60,7 @@ class Settle:
 
 
 Request = Observe | Generate | Execute | Settle
+_NO_GUARD = Guard()
 Machine = Generator[Request, Any, None]
 
 
@@ -194,14 +195,13 @@ class Episode:
 
     def _allowed(self, decision: Decision, observation: Observation, record: StepRecord, item: HistoryItem) -> bool:
         """Policy, confirmation and caller veto; a blocked action is recorded and told to the model."""
-        guard: Guard | None = self.s.guard
-        verdict = guard.check(decision.action, observation) if guard else None
-        if verdict is not None:
-            record.audit.extend(verdict.audit)
-            if verdict.stop:
-                self._emit(record)
-                raise UserAbort("stopped at the confirmation prompt")
-        message = verdict.message if verdict is not None and not verdict.allowed else None
+        guard: Guard = self.s.guard or _NO_GUARD  # even without one, sensitive taps need a person's yes
+        verdict = guard.check(decision.action, observation)
+        record.audit.extend(verdict.audit)
+        if verdict.stop:
+            self._emit(record)
+            raise UserAbort("stopped at the confirmation prompt")
+        message = None if verdict.allowed else verdict.message
         before = self.s.hooks.before_action
         if message is None and before is not None and before(decision.action, observation) is False:
             message = "The action was blocked by the caller. Choose another way."
@@ -233,11 +233,22 @@ class Episode:
         self.end(status, error)
 
     def _emit(self, record: StepRecord) -> None:
+        self._scrub(record)
         self.records.append(record)
         self.recorder.add_step(record)
         log.info("step %d: %s %s", record.index, (record.action or {}).get("type"), record.error or "")
         if self.s.hooks.on_step is not None:
             self.s.hooks.on_step(record)
+
+    def _scrub(self, record: StepRecord) -> None:
+        """Second line of defence: no text field written anywhere may carry a secret, even partly."""
+        if not self.secrets:
+            return
+        for field in ("raw_text", "reasoning", "thought", "memory", "detail", "note", "error", "url", "prompt_text"):
+            value = getattr(record, field)
+            if value:
+                setattr(record, field, self.secrets.redact(value))
+        record.audit = [self.secrets.redact(line) or "" for line in record.audit]
 
     def _phase(self, index: int, phase: str) -> None:
         if self.s.hooks.on_phase is not None:

@@ -47,7 +47,10 @@ class Guard:
             verdict.allowed = False
             verdict.message = f"The action was blocked by the user's safety policy ({audit}). Choose another way."
             return verdict
-        if decision == "confirm" or self.confirm_all:
+        sensitive = getattr(action, "type", None) == "Tap" and bool(getattr(action, "message", None))
+        if sensitive:  # AutoGLM marks payments, purchases and privacy taps with message=...: the person decides
+            verdict.audit.append(f"sensitive tap: {action.message}")
+        if decision == "confirm" or self.confirm_all or sensitive:
             return self._confirm(action, observation, verdict)
         return verdict
 

@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from .errors import UserAbort
 from .guard import Answer
 from .recording import StepRecord
 
@@ -58,6 +59,8 @@ class LiveProgress:
             self._status.stop()
         try:
             self.console.input(f"[bold yellow]Your turn:[/] {escape(message)} [dim](press Enter when done)[/] ")
+        except EOFError:
+            raise UserAbort("stopped at the takeover prompt") from None
         finally:
             if self._status is not None:
                 self._status.start()

@@ -25,6 +25,16 @@ def placeholder(name: str) -> str:
     return f"<secret>{name}</secret>"
 
 
+MIN_PIECE = 4
+
+
+def _pieces(value: str) -> list[str]:
+    """Substrings of ``value`` long enough to give part of it away, longest first."""
+    size = min(len(value), MIN_PIECE)
+    found = {value[i : i + n] for n in range(size, len(value)) for i in range(len(value) - n + 1)}
+    return sorted((p for p in found if p.strip()), key=len, reverse=True)
+
+
 class SecretStore:
     """Named secret values with substitution (for typing) and redaction (for everything else)."""
 
@@ -89,10 +99,14 @@ class SecretStore:
         return action.model_copy(update=update) if update else action
 
     def redact(self, text: str | None) -> str | None:
+        """Replace each value, and any piece of 4+ characters of it (a clipped or escaped copy), by its placeholder."""
         if not text or not self.values:
             return text
         for name, value in sorted(self.values.items(), key=lambda item: -len(item[1])):
             text = text.replace(value, placeholder(name))
+            for piece in _pieces(value):
+                if piece in text:
+                    text = text.replace(piece, placeholder(name))
         return text
 
     def log_filter(self) -> logging.Filter:

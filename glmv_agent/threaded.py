@@ -26,8 +26,11 @@ class ThreadedEnvironment:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     async def astart(self) -> ThreadedEnvironment:
-        self._env = await self._call(self._factory)
+        await self._call(self._make)
         return self
+
+    def _make(self) -> None:
+        self._env = self._factory()  # set on the worker thread, so a start cancelled mid-way is still closed
 
     @property
     def platform(self) -> Any:
@@ -55,7 +58,20 @@ class ThreadedEnvironment:
             self._pool.shutdown(wait=False)
 
     async def __aenter__(self) -> ThreadedEnvironment:
-        return await self.astart()
+        try:
+            return await self.astart()
+        except BaseException:  # a failed or cancelled start: close what exists and free the thread
+            await asyncio.shield(self._close_late())
+            raise
+
+    async def _close_late(self) -> None:
+        """Close an environment whose factory may still be finishing on the worker thread."""
+        await asyncio.get_running_loop().run_in_executor(self._pool, self._close_if_made)
+        self._pool.shutdown(wait=False)
+
+    def _close_if_made(self) -> None:
+        if self._env is not None:
+            self._env.close()
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()

@@ -10,6 +10,7 @@ import importlib
 import importlib.util
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,7 @@ class TransformersBackend:
         self.tokenizer: Any = None
         self.prompts: PromptBuilder | None = None
         self.engine: Engine | None = None
+        self._lock = threading.RLock()
 
     @classmethod
     def from_components(
@@ -158,6 +160,10 @@ class TransformersBackend:
                     if fast else "dynamic cache")
 
     def generate(self, messages: list[ChatMessage], params: GenerationParams) -> Completion:
+        with self._lock:  # one model, one KV cache: concurrent callers (batch runs) take turns
+            return self._generate(messages, params)
+
+    def _generate(self, messages: list[ChatMessage], params: GenerationParams) -> Completion:
         self.load()
         started = time.perf_counter()  # latency: preprocessing + generation, not the one-off load
         assert self.prompts is not None and self.engine is not None

@@ -167,3 +167,11 @@ def test_a_results_line_cut_off_by_a_kill_is_repaired(tmp_path: Path) -> None:
     asyncio.run(runner.arun(tasks, AgentConfig(write_report=False)))
     lines = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
     assert sorted(line["id"] for line in lines) == ["t0", "t1", "t2"]
+
+
+def test_task_ids_that_clash_as_folders_are_refused(tmp_path: Path) -> None:
+    tasks = [BatchTask(id="a b", task="t"), BatchTask(id="a/b", task="t")]
+    with pytest.raises(ConfigError, match="duplicate task ids"):
+        asyncio.run(BatchRunner(builder({}), tmp_path).arun(tasks))
+    with pytest.raises(ConfigError, match="cannot name a folder"):
+        asyncio.run(BatchRunner(builder({}), tmp_path).arun([BatchTask(id="..", task="t")]))

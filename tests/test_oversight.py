@@ -161,3 +161,28 @@ def test_hooks_see_steps_and_can_veto(tmp_path: Path) -> None:
     result, env, backend = agent_run(tmp_path, [OPEN_STORE, DONE], hooks=hooks)
     assert env.executed == [] and seen == [0, 1] and phases[:3] == ["observe", "generate", "execute"]
     assert "blocked by the caller" in backend.requests[1][0].text()
+
+
+def test_a_sensitive_autoglm_tap_needs_a_persons_yes(tmp_path: Path) -> None:
+    pay = '<think>pay</think><answer>do(action="Tap", element=[500,900], message="Confirm payment")</answer>'
+    done = '<think>d</think><answer>finish(message="stopped")</answer>'
+
+    def episode(guard: Guard | None, name: str):  # noqa: ANN202
+        env = ChangingScreen()
+        backend = ReplayBackend([pay, done])
+        agent = Agent(get_profile("autoglm-phone/mobile"), backend, env, AgentConfig(run_dir=tmp_path / name),
+                      guard=guard)
+        return agent.run("buy it"), env, backend
+
+    _, env, backend = episode(None, "nobody")  # no guard, no terminal: not pressed, and the model is told
+    assert env.executed == [] and "confirmation, which is not available" in backend.requests[1][-1].text()
+    asked: list[str] = []
+    _, env, _ = episode(Guard(ask=lambda text: asked.append(text) or "yes"), "yes")
+    assert [e[0] for e in env.executed] == ["Tap"] and "Confirm payment" in asked[0]
+
+
+def test_partial_copies_of_a_secret_are_redacted_too() -> None:
+    store = SecretStore({"PW": "Tr0ub4dor&3"})
+    assert store.redact('typed "login Tr0ub4…"') == 'typed "login <secret>PW</secret>…"'
+    assert store.redact("escaped 'Tr0ub4dor\\\\&3'") .count("Tr0ub") == 0
+    assert store.redact("nothing here") == "nothing here"

@@ -1,0 +1,45 @@
+"""A password typed from a secret never reaches the model through the element list, nor the run folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("playwright.sync_api")
+from web_support import browser_fixture, playwright_fixture  # noqa: E402, F401
+
+from glmv_agent.agent import Agent, AgentConfig  # noqa: E402
+from glmv_agent.backends.replay import ReplayBackend  # noqa: E402
+from glmv_agent.environments.web import WebEnvironment  # noqa: E402
+from glmv_agent.environments.web_options import WebOptions  # noqa: E402
+from glmv_agent.profiles import get_profile  # noqa: E402
+from glmv_agent.secrets import SecretStore  # noqa: E402
+
+pytestmark = pytest.mark.browser
+SECRET = "Tr0ub4dor&3-horse"
+PAGE = ("data:text/html,<input id=u placeholder=user><input id=p type=password placeholder=password>"
+        "<input id=otp autocomplete=one-time-code placeholder=code>")
+
+
+def test_password_and_otp_values_stay_out_of_prompts_and_records(browser, tmp_path: Path) -> None:  # noqa: ANN001
+    script = [
+        "Thought: user\nAction: Type [0]; [alice]\nMemory_Updated: {}",
+        "Thought: pw\nAction: Type [1]; [<secret>PW</secret>]\nMemory_Updated: {}",
+        "Thought: code\nAction: Type [2]; [login <secret>PW</secret> now]\nMemory_Updated: {}",
+        "Thought: done\nAction: ANSWER; <content>logged in</content>\nMemory_Updated: {}",
+    ]
+    backend = ReplayBackend(script)
+    with WebEnvironment.from_browser(browser, WebOptions(url=PAGE, wait_seconds=0)) as env:
+        result = Agent(get_profile("glm-4.5v/web"), backend, env, AgentConfig(run_dir=tmp_path / "run"),
+                       secrets=SecretStore({"PW": SECRET})).run("log in")
+        typed = env.page.evaluate("[u.value, p.value, otp.value]")
+    assert result.status == "complete", result.error
+    assert typed == ["alice", SECRET, f"login {SECRET} now"]  # the page got the real value
+    prompts = "\n".join(m.text() for request in backend.requests for m in request)
+    assert '<input> "alice"' in prompts and '<input> "password"' in prompts and '<input> "code"' in prompts
+    for piece in (SECRET, SECRET[:6], SECRET[-6:]):
+        assert piece not in prompts
+        for path in result.run_dir.rglob("*"):
+            if path.is_file() and path.suffix in (".jsonl", ".json", ".html"):
+                assert piece not in path.read_text(encoding="utf-8", errors="ignore"), path
