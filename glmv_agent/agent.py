@@ -167,32 +167,30 @@ class AsyncAgent(_AgentBase):
         return None
 
 
+def _advance(machine: Machine, result: Any, error: BaseException | None) -> Request | None:
+    """Hand the last request's result (or its exception) to the machine; its next request, or None at the end."""
+    try:
+        return machine.throw(error) if error is not None else machine.send(result)
+    except StopIteration:
+        return None
+
+
 def _drive(machine: Machine, perform: Any) -> None:
-    """Run the machine, performing each request and sending back its result or throwing its exception."""
-    result: Any = None
-    error: BaseException | None = None
-    while True:
+    """Run the machine, performing each request; exceptions go back into it, which decides what is fatal."""
+    request = _advance(machine, None, None)
+    while request is not None:
         try:
-            request = machine.throw(error) if error is not None else machine.send(result)
-        except StopIteration:
-            return
-        result, error = None, None
-        try:
-            result = perform(request)
-        except Exception as exc:  # noqa: BLE001 - handed to the machine, which decides what is fatal
-            error = exc
+            result, error = perform(request), None
+        except Exception as exc:  # noqa: BLE001 - handed to the machine
+            result, error = None, exc
+        request = _advance(machine, result, error)
 
 
 async def _adrive(machine: Machine, perform: Any) -> None:
-    result: Any = None
-    error: BaseException | None = None
-    while True:
+    request = _advance(machine, None, None)
+    while request is not None:
         try:
-            request = machine.throw(error) if error is not None else machine.send(result)
-        except StopIteration:
-            return
-        result, error = None, None
-        try:
-            result = await perform(request)
-        except Exception as exc:  # noqa: BLE001 - handed to the machine, which decides what is fatal
-            error = exc
+            result, error = await perform(request), None
+        except Exception as exc:  # noqa: BLE001 - handed to the machine
+            result, error = None, exc
+        request = _advance(machine, result, error)

@@ -138,7 +138,7 @@ class TransformersBackend:
             model = model.to(move_to)
         logger.info("loaded %s (%s) on %s in %.1f s", source, family.model_type, model.device,
                     time.perf_counter() - started)
-        self._attach(model.eval(), tokenizer, image_processor)
+        self._attach(model.train(False), tokenizer, image_processor)  # inference mode (torch's eval())
 
     def _attach(self, model: Any, tokenizer: Any, image_processor: Any) -> None:
         from .engine import Engine  # imports torch: only once a model exists
