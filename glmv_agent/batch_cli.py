@@ -14,6 +14,7 @@ from .batch import (
     BatchTask,
     EpisodeOutcome,
     EpisodeParts,
+    finished_ids,
     load_tasks,
     read_results,
     shard,
@@ -84,28 +85,24 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
         build, shared = _builder(args)
         runner = BatchRunner(build, args.out, args.concurrency, devices, args.model_limit, done)
-        runner.shared = shared  # type: ignore[attr-defined]
-        already = len(tasks) - len([t for t in tasks if t.id not in _done(runner)])
-        progress.advance(bar, already)
-        outcomes = asyncio.run(_run(runner, tasks, AgentConfig(max_steps=args.max_steps, write_report=False)))
+        done_before = finished_ids(runner.results)
+        progress.advance(bar, sum(task.id in done_before for task in tasks))
+        config = AgentConfig(max_steps=args.max_steps, write_report=False)
+        outcomes = asyncio.run(_run(runner, tasks, config, shared))
     _print_summary(console, runner, outcomes)
     return 0
 
 
-async def _run(runner: BatchRunner, tasks: list[BatchTask], config: AgentConfig) -> list[EpisodeOutcome]:
+async def _run(
+    runner: BatchRunner, tasks: list[BatchTask], config: AgentConfig, shared: dict[str, Any]
+) -> list[EpisodeOutcome]:
     """Run the batch, then close the shared async endpoint client inside the same event loop."""
     try:
         return await runner.arun(tasks, config)
     finally:
-        backend = runner.shared.get("backend") if hasattr(runner, "shared") else None
+        backend = shared.get("backend")
         if backend is not None and hasattr(backend, "aclose"):
             await backend.aclose()
-
-
-def _done(runner: BatchRunner) -> set[str]:
-    from .batch import finished_ids
-
-    return finished_ids(runner.results)
 
 
 def _print_summary(console: Any, runner: BatchRunner, outcomes: list[EpisodeOutcome]) -> None:

@@ -17,7 +17,7 @@ from .agent import Agent, AgentConfig, AgentHooks, EpisodeResult
 from .errors import ConfigError, GlmvError, ParseError
 from .guard import Guard
 from .policy import Policy
-from .profiles import MODELS, get_profile
+from .profiles import MODELS, get_profile, profile_keys
 from .progress import LiveProgress
 from .secrets import SecretStore
 from .types import GenerationParams
@@ -100,18 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(sub)
     _add_parse(sub)
     profiles = sub.add_parser("profiles", help="list the prompt profiles")
-    profiles.set_defaults(func=lambda args: _print_lines(_profile_keys()))
+    profiles.set_defaults(func=lambda args: _print_lines(profile_keys()))
     for name in (*PLATFORM_MODULES.values(), *EXTRA_MODULES):
         module = _optional_module(name)
         if module is not None and hasattr(module, "register_commands"):
             module.register_commands(sub)
     return parser
-
-
-def _profile_keys() -> list[str]:
-    from .profiles import profile_keys
-
-    return profile_keys()
 
 
 def _print_lines(lines: list[str]) -> int:

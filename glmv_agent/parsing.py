@@ -109,15 +109,16 @@ def ints_in(value: object, count: int, what: str) -> list[int]:
     if isinstance(value, str):
         numbers: list[object] = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", value)]
     else:
-        numbers = list(_flatten(value))
+        numbers = list(flatten(value))
     if len(numbers) != count or not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers):
         raise ParseError(f"{what} must hold {count} numbers, got {value!r}")
     return [round(float(n)) for n in numbers]  # type: ignore[arg-type]
 
 
-def _flatten(value: object) -> list[object]:
+def flatten(value: object) -> list[object]:
+    """The leaves of nested lists/tuples, in order."""
     if isinstance(value, (list, tuple)):
-        return [item for sub in value for item in _flatten(sub)]
+        return [item for sub in value for item in flatten(sub)]
     return [value]
 
 

@@ -76,12 +76,12 @@ class RunRecorder:
         self.summary.started_at = datetime.now().isoformat(timespec="seconds")
         self._t0 = time.monotonic()
         self._steps = (self.run_dir / "steps.jsonl").open("a", encoding="utf-8")
-        self._saved: dict[int, str] = {}
+        self._saved: dict[tuple[int, str], str] = {}
         self.write_summary()
 
     def save_screenshot(self, index: int, image: Image.Image, suffix: str = "") -> str:
         """Save a step's screenshot once (PNG, fast compression); return its path relative to the run folder."""
-        key = hash((index, suffix))
+        key = (index, suffix)
         if key not in self._saved:
             name = f"screenshots/step_{index:03d}{suffix}.png"
             image.save(self.run_dir / name, format="PNG", compress_level=1)

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from ..errors import ParseError
+from ..imaging import half_size
 from ..literal import read_call
 from ..parsing import box_spans, build_action, clip, ints_in, split_reasoning, strip_boxes
 from ..types import ChatMessage, Decision, HistoryItem, ImagePart, Observation, Platform, TextPart
@@ -92,12 +93,6 @@ def _split_memory(answer: str) -> tuple[str, str | None]:
         return answer, None
     cut = matches[-1]
     return answer[: cut.start()], strip_boxes(answer[cut.end() :]).strip()
-
-
-def half_size(image: Any) -> Any:
-    from ..imaging import half_size as _half  # imaging is light; imported late to keep profiles import-cheap
-
-    return _half(image)
 
 
 def _latest_memory(history: list[HistoryItem]) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import ParseError
 from ..literal import find_dict, read_literal
-from ..parsing import as_bool, box_spans, build_action, clip, ints_in, labelled, split_reasoning, strip_boxes
+from ..parsing import as_bool, box_spans, build_action, clip, flatten, ints_in, labelled, split_reasoning, strip_boxes
 from ..types import ChatMessage, Decision, HistoryItem, Observation, Platform
 from .base import ProfileBase, register
 
@@ -75,14 +75,8 @@ def _to_action(raw: dict[str, Any]):  # noqa: ANN202 - returns an Action
 
 
 def _box(value: Any) -> list[int]:
-    numbers = ints_in(value, 4, "box_2d") if _count(value) == 4 else ints_in(value, 2, "box_2d")
+    numbers = ints_in(value, 4, "box_2d") if len(flatten(value)) == 4 else ints_in(value, 2, "box_2d")
     return numbers if len(numbers) == 4 else numbers + numbers  # a point is a zero-size box
-
-
-def _count(value: Any) -> int:
-    if isinstance(value, (list, tuple)):
-        return sum(_count(v) for v in value)
-    return 1
 
 
 def parse_mobile(text: str) -> Decision:
