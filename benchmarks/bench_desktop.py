@@ -58,7 +58,7 @@ def measure(repeats: int) -> dict[str, float | None]:
     from PIL import ImageGrab
 
     from glmv_agent.actions import PointerAction
-    from glmv_agent.environments.desktop import DesktopConfig, DesktopEnvironment
+    from glmv_agent.environments.desktop.environment import DesktopConfig, DesktopEnvironment
     from glmv_agent.imaging import encode_data_url, prepare_image
 
     pyautogui.PAUSE = 0

@@ -29,9 +29,9 @@ if str(ROOT) not in sys.path:
 from PIL import Image  # noqa: E402
 
 from glmv_agent.actions import Click  # noqa: E402
-from glmv_agent.environments.adb_client import ConnectionOptions  # noqa: E402
-from glmv_agent.environments.adb_keys import create_key  # noqa: E402
-from glmv_agent.environments.mobile import MobileConfig, MobileEnvironment  # noqa: E402
+from glmv_agent.environments.android.connection import ConnectionOptions  # noqa: E402
+from glmv_agent.environments.android.environment import MobileConfig, MobileEnvironment  # noqa: E402
+from glmv_agent.environments.android.keys import create_key  # noqa: E402
 from tests.test_mobile_support import free_port  # noqa: E402
 
 WINDOW_QUERY = "dumpsys window | grep -E 'mCurrentFocus|mFocusedApp|mCurrentRotation|mRotation='"

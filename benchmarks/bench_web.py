@@ -20,11 +20,11 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from glmv_agent.actions import PointerAction, WebClick
-from glmv_agent.environments.web import WebEnvironment
-from glmv_agent.environments.web_browser import launch_browser
-from glmv_agent.environments.web_js import MARK_ATTR, MARK_JS
-from glmv_agent.environments.web_options import WebOptions
-from glmv_agent.environments.web_server import StaticServer
+from glmv_agent.environments.web.browser import launch_browser
+from glmv_agent.environments.web.environment import WebEnvironment
+from glmv_agent.environments.web.js import MARK_ATTR, MARK_JS
+from glmv_agent.environments.web.options import WebOptions
+from glmv_agent.environments.web.server import StaticServer
 from glmv_agent.geometry import pixel_to_model
 
 HEAD = """<!doctype html><html><head><meta charset="utf-8"><style>

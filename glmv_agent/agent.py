@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .episode import AgentHooks, Episode, Execute, Generate, Machine, Observe, Request, Settle
 from .errors import UserAbort
-from .guard import Guard
+from .oversight.guard import Guard
+from .oversight.secrets import SecretStore
 from .recording import RunRecorder, RunSummary, StepRecord, default_run_dir
-from .secrets import SecretStore
 from .types import Backend, Environment, GenerationParams, PromptProfile
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ class _AgentBase:
         episode.recorder.finish(episode.status or "aborted", episode.answer, episode.error)
         if self.config.write_report:
             try:
-                from .report import write_report
+                from .report.writer import write_report
 
                 write_report(episode.recorder.run_dir)
             except Exception as exc:  # noqa: BLE001 - a report failure must never lose the run's result

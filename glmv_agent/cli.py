@@ -15,19 +15,22 @@ from typing import Any
 from . import __version__
 from .agent import Agent, AgentConfig, AgentHooks, EpisodeResult
 from .errors import ConfigError, GlmvError, ParseError
-from .guard import Guard
-from .policy import Policy
+from .oversight.guard import Guard
+from .oversight.policy import Policy
+from .oversight.secrets import SecretStore
 from .profiles import MODELS, get_profile, profile_keys
 from .progress import LiveProgress
-from .secrets import SecretStore
 from .types import GenerationParams
 
 PLATFORM_MODULES = {
-    "web": "glmv_agent.environments.web_cli",
-    "desktop": "glmv_agent.environments.desktop_cli",
-    "mobile": "glmv_agent.environments.mobile_cli",
+    "web": "glmv_agent.environments.web.cli",
+    "desktop": "glmv_agent.environments.desktop.cli",
+    "mobile": "glmv_agent.environments.android.cli",
 }
-EXTRA_MODULES = ("glmv_agent.local_backend.cli", "glmv_agent.report_cli", "glmv_agent.batch_cli", "glmv_agent.demo_cli")
+EXTRA_MODULES = (
+    "glmv_agent.local_backend.cli", "glmv_agent.report.cli", "glmv_agent.batch.cli",
+    "glmv_agent.environments.web.demo_cli", "glmv_agent.environments.android.sim.cli",
+)
 EXIT_CODES = {"complete": 0, "infeasible": 1, "failed": 1, "max_steps": 1, "looping": 1, "error": 1, "aborted": 130}
 
 

@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict
 
 from .actions import Answer, is_terminal, outcome_of
 from .errors import ActionNotSupported, BackendError, ConfigError, DeviceError, ParseError, StepError, UserAbort
-from .guard import WAIT_TYPES, Guard, screen_changed
+from .oversight.guard import WAIT_TYPES, Guard, screen_changed
+from .oversight.secrets import SecretStore
 from .recording import RunRecorder, StepRecord
-from .secrets import SecretStore
 from .types import ChatMessage, Completion, Decision, GenerationParams, HistoryItem, Observation, Outcome
 
 log = logging.getLogger("glmv_agent.agent")

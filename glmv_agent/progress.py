@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .errors import UserAbort
-from .guard import Answer
+from .oversight.guard import Answer
 from .recording import StepRecord
 
 _CHOICES = escape("[y]es/[n]o/[s]top")

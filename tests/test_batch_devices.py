@@ -11,8 +11,8 @@ from test_mobile_support import make_env
 from glmv_agent.agent import AgentConfig
 from glmv_agent.backends.replay import ReplayBackend
 from glmv_agent.batch import BatchRunner, BatchTask, EpisodeParts
-from glmv_agent.environments.adb_keys import create_key
-from glmv_agent.environments.sim_device import SimulatedPhone
+from glmv_agent.environments.android.keys import create_key
+from glmv_agent.environments.android.sim.device import SimulatedPhone
 from glmv_agent.profiles import get_profile
 
 

@@ -12,8 +12,8 @@ import pytest
 from glmv_agent.agent import AgentConfig
 from glmv_agent.backends.replay import ReplayBackend
 from glmv_agent.batch import BatchRunner, BatchTask, EpisodeParts
-from glmv_agent.environments.web_demo import DEMO_ANSWER, DEMO_SCRIPT, SITE
-from glmv_agent.environments.web_server import StaticServer
+from glmv_agent.environments.web.demo import DEMO_ANSWER, DEMO_SCRIPT, SITE
+from glmv_agent.environments.web.server import StaticServer
 from glmv_agent.profiles import get_profile
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
@@ -21,8 +21,8 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromiu
 
 
 def test_three_browsers_at_once_each_completes_its_episode(tmp_path: Path) -> None:
-    from glmv_agent.environments.web import WebEnvironment
-    from glmv_agent.environments.web_options import WebOptions
+    from glmv_agent.environments.web.environment import WebEnvironment
+    from glmv_agent.environments.web.options import WebOptions
 
     broken_script = DEMO_SCRIPT[:2] + ["Thought: hmm\nAction: Click [99]\nMemory_Updated: {}"] * 3
     with StaticServer(SITE) as server:

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from xvfb_support import TkWindow, XServer, server_fixture, window_fixture, xvfb_server
 
-from glmv_agent.environments.desktop_cli import add_arguments, config_from_args
+from glmv_agent.environments.desktop.cli import add_arguments, config_from_args
 from glmv_agent.geometry import pixel_to_model, point_to_pixels
 
 SIZE = (1280, 800)

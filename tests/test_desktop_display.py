@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from glmv_agent.environments.desktop_display import (
+from glmv_agent.environments.desktop.display import (
     Monitor,
     choose_monitor,
     model_to_screen,

@@ -13,9 +13,9 @@ from xvfb_support import Event, TkWindow, XServer, require_binaries, server_fixt
 from glmv_agent.actions import Key, PointerAction, TypeContent
 from glmv_agent.agent import Agent, AgentConfig, AgentHooks, EpisodeResult
 from glmv_agent.backends.replay import ReplayBackend
-from glmv_agent.environments.desktop import DesktopConfig, DesktopEnvironment
-from glmv_agent.environments.desktop_keys import NAMED_KEYS
-from glmv_agent.environments.desktop_typing import XdotoolTypist
+from glmv_agent.environments.desktop.environment import DesktopConfig, DesktopEnvironment
+from glmv_agent.environments.desktop.keys import NAMED_KEYS
+from glmv_agent.environments.desktop.typist import XdotoolTypist
 from glmv_agent.errors import StepError
 from glmv_agent.geometry import pixel_to_model, point_to_pixels
 from glmv_agent.profiles import get_profile

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from glmv_agent.environments.desktop_keys import resolve_keys, split_combo
+from glmv_agent.environments.desktop.keys import resolve_keys, split_combo
 from glmv_agent.errors import StepError
 
 

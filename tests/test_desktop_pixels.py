@@ -14,7 +14,7 @@ from PIL import Image
 from xvfb_support import TkWindow, XServer, running_xvfb, start_window
 
 from glmv_agent.actions import PointerAction
-from glmv_agent.environments.desktop import DesktopConfig, DesktopEnvironment
+from glmv_agent.environments.desktop.environment import DesktopConfig, DesktopEnvironment
 from glmv_agent.geometry import pixel_to_model, point_to_pixels
 
 pytestmark = pytest.mark.xvfb

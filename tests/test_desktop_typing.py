@@ -8,8 +8,8 @@ import pytest
 from xvfb_support import TkWindow, XServer, require_binaries, server_fixture, window_fixture
 
 from glmv_agent.actions import PointerAction, TypeContent
-from glmv_agent.environments.desktop import DesktopConfig, DesktopEnvironment
-from glmv_agent.environments.desktop_typing import (
+from glmv_agent.environments.desktop.environment import DesktopConfig, DesktopEnvironment
+from glmv_agent.environments.desktop.typist import (
     CommandClipboard,
     PasteTypist,
     PyperclipClipboard,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from glmv_agent.environments.adb_apps import parse_window
-from glmv_agent.environments.adb_client import parse_target
-from glmv_agent.environments.apps import AppTable, builtin_entries, fuzzy_package, load_apps_file, user_entries
+from glmv_agent.environments.android.apps import AppTable, builtin_entries, fuzzy_package, load_apps_file, user_entries
+from glmv_agent.environments.android.connection import parse_target
+from glmv_agent.environments.android.launcher import parse_window
 from glmv_agent.errors import ConfigError
 
 REFERENCE = Path("/work/shared/reference/android/apps.csv")

@@ -15,9 +15,9 @@ import pytest
 from test_mobile_support import FAST, free_port, key_fixture
 
 from glmv_agent.cli import build_parser
-from glmv_agent.environments import mobile_cli
-from glmv_agent.environments.adb_client import AdbClient, Target
-from glmv_agent.environments.sim_device import SimulatedPhone
+from glmv_agent.environments.android import cli as mobile_cli
+from glmv_agent.environments.android.connection import AdbClient, Target
+from glmv_agent.environments.android.sim.device import SimulatedPhone
 
 CLI = shutil.which("glmv-agent", path=str(Path(sys.executable).parent)) or "glmv-agent"
 

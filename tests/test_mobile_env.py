@@ -35,11 +35,11 @@ from glmv_agent.actions import (
     TakeOver,
     Tap,
 )
-from glmv_agent.environments.adb_client import AdbClient, Target, usb_message
-from glmv_agent.environments.mobile import SECURE_NOTE, MobileEnvironment
-from glmv_agent.environments.mobile_actions import parse_duration
-from glmv_agent.environments.sim_screen import LAUNCHER, Gesture
-from glmv_agent.environments.sim_transport import ServiceResult
+from glmv_agent.environments.android.actions import parse_duration
+from glmv_agent.environments.android.connection import AdbClient, Target, usb_message
+from glmv_agent.environments.android.environment import SECURE_NOTE, MobileEnvironment
+from glmv_agent.environments.android.sim.screen import LAUNCHER, Gesture
+from glmv_agent.environments.android.sim.transport import ServiceResult
 from glmv_agent.errors import ActionNotSupported, ConfigError, StepError
 
 SETTINGS = "com.android.settings"

@@ -10,8 +10,8 @@ from test_mobile_support import key_fixture, make_env
 
 from glmv_agent.agent import Agent, AgentConfig, EpisodeResult
 from glmv_agent.backends.replay import ReplayBackend
-from glmv_agent.environments.mobile import MobileEnvironment
-from glmv_agent.environments.sim_device import SimulatedPhone
+from glmv_agent.environments.android.environment import MobileEnvironment
+from glmv_agent.environments.android.sim.device import SimulatedPhone
 from glmv_agent.profiles import get_profile
 
 TEXT = "会议 9:00 — naïve 😀 ; & | $(rm -rf /) `id` 'q' \"dq\" \\ 100%s"

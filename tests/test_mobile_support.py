@@ -12,10 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from glmv_agent.environments.adb_client import ConnectionOptions
-from glmv_agent.environments.adb_keys import create_key
-from glmv_agent.environments.mobile import MobileConfig, MobileEnvironment
-from glmv_agent.environments.sim_device import SimulatedPhone
+from glmv_agent.environments.android.connection import ConnectionOptions
+from glmv_agent.environments.android.environment import MobileConfig, MobileEnvironment
+from glmv_agent.environments.android.keys import create_key
+from glmv_agent.environments.android.sim.device import SimulatedPhone
 
 ADB = shutil.which("adb")
 FAST = ConnectionOptions(connect_timeout_s=2, auth_timeout_s=2, command_timeout_s=10, reconnect_attempts=3,

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from test_mobile_support import key_fixture, phone_and_env
 
 from glmv_agent.actions import InputText, TypeText
-from glmv_agent.environments.adb_input import ADB_IME, ascii_commands
-from glmv_agent.environments.sim_commands import Programs
-from glmv_agent.environments.sim_screen import LATIN_IME, Phone
-from glmv_agent.environments.sim_shell import Shell
-from glmv_agent.environments.sim_transport import ServiceResult
+from glmv_agent.environments.android.sim.commands import Programs
+from glmv_agent.environments.android.sim.screen import LATIN_IME, Phone
+from glmv_agent.environments.android.sim.shell import Shell
+from glmv_agent.environments.android.sim.transport import ServiceResult
+from glmv_agent.environments.android.text_input import ADB_IME, ascii_commands
 from glmv_agent.errors import StepError
 
 METACHARACTERS = "; & | $( ) ` ' \" \\ %s $HOME * ? [x] {a,b} ~ # < > !"

@@ -12,10 +12,10 @@ import pytest
 from glmv_agent.agent import Agent, AgentConfig, AgentHooks
 from glmv_agent.backends.replay import ReplayBackend
 from glmv_agent.errors import ConfigError
-from glmv_agent.guard import Guard
-from glmv_agent.policy import Policy
+from glmv_agent.oversight.guard import Guard
+from glmv_agent.oversight.policy import Policy
+from glmv_agent.oversight.secrets import SecretStore
 from glmv_agent.profiles import get_profile
-from glmv_agent.secrets import SecretStore
 from glmv_agent.testing import FakeEnvironment
 from glmv_agent.types import Observation, Outcome, Platform
 

@@ -21,8 +21,14 @@ def test_wheel_installs_under_glmv_agent_only_and_cli_runs_anywhere(tmp_path: Pa
     assert tops <= {"glmv_agent", wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1] + ".dist-info"}
     assert "glmv_agent/prompts/glm45v_web.txt" in names
     assert "glmv_agent/environments/__init__.py" in names and "glmv_agent/local_backend/__init__.py" in names
-    assert "glmv_agent/environments/apps.csv" in names  # open_app's name -> package table
-    assert "glmv_agent/environments/web_demo_site/index.html" in names  # glmv-agent demo's site
+    assert "glmv_agent/environments/android/apps.csv" in names  # open_app's name -> package table
+    assert "glmv_agent/environments/web/demo_site/index.html" in names  # glmv-agent demo's site
+    # every module of the checkout ships (a package left out of pyproject's list would be missing)
+    roots = {"glmv_agent": "glmv_agent", "environments": "glmv_agent/environments",
+             "local_backend": "glmv_agent/local_backend", "prompts": "glmv_agent/prompts"}
+    for folder, installed in roots.items():
+        for source in (ROOT / folder).rglob("*.py"):
+            assert f"{installed}/{source.relative_to(ROOT / folder).as_posix()}" in names, source
 
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],

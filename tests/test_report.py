@@ -20,8 +20,8 @@ from glmv_agent.agent import Agent, AgentConfig, EpisodeResult
 from glmv_agent.backends.replay import ReplayBackend
 from glmv_agent.profiles import get_profile
 from glmv_agent.recording import StepRecord
-from glmv_agent.report import load_run, write_report
-from glmv_agent.report_draw import ARROW, BOX, MARKER, STRIP_ERROR, STRIP_TYPED, annotate
+from glmv_agent.report.draw import ARROW, BOX, MARKER, STRIP_ERROR, STRIP_TYPED, annotate
+from glmv_agent.report.writer import load_run, write_report
 from glmv_agent.testing import FakeEnvironment
 from glmv_agent.types import Observation, Outcome, Platform, WebElement
 

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glmv_agent.environments.sim_commands import Programs, android_text
-from glmv_agent.environments.sim_screen import Phone
-from glmv_agent.environments.sim_shell import Shell, ShellSyntaxError, expand, parse
-from glmv_agent.environments.sim_transport import ServiceResult
+from glmv_agent.environments.android.sim.commands import Programs, android_text
+from glmv_agent.environments.android.sim.screen import Phone
+from glmv_agent.environments.android.sim.shell import Shell, ShellSyntaxError, expand, parse
+from glmv_agent.environments.android.sim.transport import ServiceResult
 
 SH = shutil.which("sh")
 TRICKY = [

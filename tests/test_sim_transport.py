@@ -15,11 +15,11 @@ from adb_shell.adb_device import AdbDeviceTcp
 from PIL import Image
 from test_mobile_support import ADB, FAST, RealAdb, free_port, key_fixture
 
-from glmv_agent.environments.adb_client import AdbClient, Target
-from glmv_agent.environments.adb_keys import AdbSigner, create_key, key_path
-from glmv_agent.environments.sim_device import SimulatedPhone
-from glmv_agent.environments.sim_render import render, render_png
-from glmv_agent.environments.sim_transport import pack
+from glmv_agent.environments.android.connection import AdbClient, Target
+from glmv_agent.environments.android.keys import AdbSigner, create_key, key_path
+from glmv_agent.environments.android.sim.device import SimulatedPhone
+from glmv_agent.environments.android.sim.render import render, render_png
+from glmv_agent.environments.android.sim.transport import pack
 from glmv_agent.errors import DeviceError
 
 needs_adb = pytest.mark.skipif(ADB is None, reason="Debian's adb client is not installed (apt-get install adb)")

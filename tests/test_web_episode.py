@@ -12,8 +12,8 @@ from web_support import browser_fixture, playwright_fixture, site_fixture  # noq
 
 from glmv_agent.agent import Agent, AgentConfig  # noqa: E402
 from glmv_agent.backends.replay import ReplayBackend  # noqa: E402
-from glmv_agent.environments.web import WebEnvironment  # noqa: E402
-from glmv_agent.environments.web_options import WebOptions  # noqa: E402
+from glmv_agent.environments.web.environment import WebEnvironment  # noqa: E402
+from glmv_agent.environments.web.options import WebOptions  # noqa: E402
 from glmv_agent.geometry import pixel_to_model  # noqa: E402
 from glmv_agent.profiles import get_profile  # noqa: E402
 

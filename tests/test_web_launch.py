@@ -19,11 +19,11 @@ from web_support import site_fixture  # noqa: E402, F401
 
 from glmv_agent.actions import WebClick  # noqa: E402
 from glmv_agent.cli import main  # noqa: E402
-from glmv_agent.environments import web_cli  # noqa: E402
-from glmv_agent.environments.web import WebEnvironment  # noqa: E402
-from glmv_agent.environments.web_browser import BrowserSession  # noqa: E402
-from glmv_agent.environments.web_demo import DEMO_ANSWER, run_demo  # noqa: E402
-from glmv_agent.environments.web_options import LAUNCH_ARGS, WebOptions, resolve_executable  # noqa: E402
+from glmv_agent.environments.web import cli as web_cli  # noqa: E402
+from glmv_agent.environments.web.browser import BrowserSession  # noqa: E402
+from glmv_agent.environments.web.demo import DEMO_ANSWER, run_demo  # noqa: E402
+from glmv_agent.environments.web.environment import WebEnvironment  # noqa: E402
+from glmv_agent.environments.web.options import LAUNCH_ARGS, WebOptions, resolve_executable  # noqa: E402
 from glmv_agent.errors import ConfigError  # noqa: E402
 
 pytestmark = pytest.mark.browser

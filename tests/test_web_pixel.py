@@ -9,8 +9,8 @@ pytest.importorskip("playwright.sync_api")
 from web_support import browser_fixture, playwright_fixture, site_fixture  # noqa: E402, F401
 
 from glmv_agent.actions import DesktopWait, Key, LeftDrag, PointerAction, Scroll, TypeContent, WebClick  # noqa: E402
-from glmv_agent.environments.web import WebEnvironment  # noqa: E402
-from glmv_agent.environments.web_options import WebOptions  # noqa: E402
+from glmv_agent.environments.web.environment import WebEnvironment  # noqa: E402
+from glmv_agent.environments.web.options import WebOptions  # noqa: E402
 from glmv_agent.errors import ActionNotSupported, StepError  # noqa: E402
 from glmv_agent.geometry import pixel_to_model, point_to_pixels  # noqa: E402
 

@@ -14,9 +14,9 @@ from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 from web_support import PAGES, browser_fixture, playwright_fixture, site_fixture  # noqa: E402, F401
 
 from glmv_agent.actions import GoBack, SearchEngine, WebClick  # noqa: E402
-from glmv_agent.environments.web import WebEnvironment  # noqa: E402
-from glmv_agent.environments.web_browser import launch_browser  # noqa: E402
-from glmv_agent.environments.web_options import WebOptions, resolve_executable  # noqa: E402
+from glmv_agent.environments.web.browser import launch_browser  # noqa: E402
+from glmv_agent.environments.web.environment import WebEnvironment  # noqa: E402
+from glmv_agent.environments.web.options import WebOptions, resolve_executable  # noqa: E402
 from glmv_agent.errors import ConfigError, DeviceDisconnected, StepError  # noqa: E402
 
 pytestmark = pytest.mark.browser

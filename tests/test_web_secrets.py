@@ -11,10 +11,10 @@ from web_support import browser_fixture, playwright_fixture  # noqa: E402, F401
 
 from glmv_agent.agent import Agent, AgentConfig  # noqa: E402
 from glmv_agent.backends.replay import ReplayBackend  # noqa: E402
-from glmv_agent.environments.web import WebEnvironment  # noqa: E402
-from glmv_agent.environments.web_options import WebOptions  # noqa: E402
+from glmv_agent.environments.web.environment import WebEnvironment  # noqa: E402
+from glmv_agent.environments.web.options import WebOptions  # noqa: E402
+from glmv_agent.oversight.secrets import SecretStore  # noqa: E402
 from glmv_agent.profiles import get_profile  # noqa: E402
-from glmv_agent.secrets import SecretStore  # noqa: E402
 
 pytestmark = pytest.mark.browser
 SECRET = "Tr0ub4dor&3-horse"

@@ -18,9 +18,9 @@ from glmv_agent.actions import (  # noqa: E402
     WebScroll,
     WebType,
 )
-from glmv_agent.environments.web import WebEnvironment  # noqa: E402
-from glmv_agent.environments.web_marks import PALETTE  # noqa: E402
-from glmv_agent.environments.web_options import WebOptions  # noqa: E402
+from glmv_agent.environments.web.environment import WebEnvironment  # noqa: E402
+from glmv_agent.environments.web.marks import PALETTE  # noqa: E402
+from glmv_agent.environments.web.options import WebOptions  # noqa: E402
 from glmv_agent.errors import ActionNotSupported, StepError  # noqa: E402
 from glmv_agent.profiles.web import elements_text  # noqa: E402
 

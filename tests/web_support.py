@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
-from glmv_agent.environments.web_browser import launch_browser
-from glmv_agent.environments.web_options import WebOptions
-from glmv_agent.environments.web_server import StaticServer
+from glmv_agent.environments.web.browser import launch_browser
+from glmv_agent.environments.web.options import WebOptions
+from glmv_agent.environments.web.server import StaticServer
 from glmv_agent.errors import ConfigError
 
 PAGES = Path(__file__).parent / "web_pages"

@@ -1,5 +1,5 @@
 """Reusable test support: a fake OpenAI-compatible server for backends, tests and benchmarks."""
 
-from .openai_server import FakeOpenAIServer, RecordedRequest, Reply, decode_data_url
+from tests.support.openai_server import FakeOpenAIServer, RecordedRequest, Reply, decode_data_url
 
 __all__ = ["FakeOpenAIServer", "RecordedRequest", "Reply", "decode_data_url"]

@@ -1,0 +1,277 @@
+"""Desktop environment: screenshots of one monitor with mss, mouse and keyboard through pyautogui.
+
+Speaks the GLM desktop grammar (``left_click``, ``left_drag``, ``key``, ``type``, ``scroll``, ``WAIT``...). Model
+coordinates are thousandths of the screenshot the model saw; :func:`desktop_display.model_to_screen` turns them into
+the logical screen coordinates pyautogui uses (HiDPI scale and monitor origin included) and refuses points off the
+chosen monitor.
+
+Safety: pyautogui's fail-safe stays on unless disabled; moving the pointer into a corner of the main screen stops
+the run with :class:`UserAbort`. In dry-run mode nothing is executed; each Outcome says what would have happened.
+pyautogui reads DISPLAY when imported, so it is imported on the first executed action, never at module import.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field
+
+from glmv_agent.actions import DesktopWait, Done, Fail, Key, LeftDrag, PointerAction, Scroll, TypeContent
+from glmv_agent.environment import BaseEnvironment
+from glmv_agent.errors import ConfigError, DeviceError, StepError, UserAbort
+from glmv_agent.types import Observation, Outcome, Platform
+
+from .display import Monitor, ScreenPoint, choose_monitor, model_to_screen, monitors_from_mss
+from .keys import resolve_keys
+from .typist import Typist, choose_typist
+
+log = logging.getLogger(__name__)
+ABORT_MESSAGE = (
+    "stopped by the fail-safe: the mouse pointer was moved into a corner of the screen "
+    "(run with --no-failsafe to disable it)"
+)
+BUTTONS = {"left_click": "left", "right_click": "right", "middle_click": "middle"}
+INSTALL_HINT = "pip install 'glmv-agent[desktop]'"
+PILLOW_BLOCKS = 8  # freed 16 MB image blocks Pillow keeps for reuse (see enable_pillow_block_cache)
+Runner = Callable[[ModuleType], None]
+
+
+class DesktopConfig(BaseModel):
+    """Options of the desktop environment (the CLI flags map onto these)."""
+
+    model_config = ConfigDict(frozen=True)
+    monitor: int | None = Field(default=None, ge=1)  # mss monitor index; None: the primary monitor
+    dry_run: bool = False  # plan and describe actions without executing them
+    wait_seconds: float = Field(default=5.0, ge=0)  # what WAIT() sleeps (the protocols say 5 seconds)
+    failsafe: bool = True  # pointer into a screen corner aborts the run
+    drag_seconds: float = Field(default=0.3, ge=0)  # pointer travel time while the button is held
+    paste_settle_seconds: float = Field(default=0.3, ge=0)  # after the paste keys, before restoring the clipboard
+
+
+@dataclass
+class _Plan:
+    """One action, resolved: where it lands, what it does (human text), and how to run it."""
+
+    detail: str
+    points: list[ScreenPoint] = field(default_factory=list)
+    run: Runner | None = None  # None: no device effect (DONE, FAIL) or handled without pyautogui (WAIT)
+    wait_s: float = 0.0
+
+
+def load_pyautogui() -> ModuleType:
+    """Import pyautogui now (it connects to the display on import), turning start-up failures into ConfigError."""
+    if "pyautogui" in sys.modules:
+        return sys.modules["pyautogui"]
+    try:
+        import pyautogui
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"the desktop platform needs pyautogui ({exc}): {INSTALL_HINT}") from None
+    except KeyError as exc:  # DISPLAY unset
+        raise ConfigError(f"no display to control ({exc} is not set): run inside an X11 session") from None
+    except Exception as exc:  # noqa: BLE001 - Xlib raises many kinds; all mean "cannot reach the display"
+        hint = ""
+        if "xauth" in type(exc).__name__.lower() or "Xauthority" in str(exc):
+            hint = " Set XAUTHORITY to the session's authority file (for Xvfb an empty file works: touch it)."
+        raise ConfigError(f"pyautogui could not connect to the display: {exc}.{hint}") from None
+    return pyautogui
+
+
+def enable_pillow_block_cache() -> None:
+    """Let Pillow reuse freed image memory instead of returning it to the system after every image.
+
+    Pillow's default (PILLOW_BLOCKS_MAX=0) makes every new full-screen image fault in fresh pages: converting a 4K
+    capture took ~60 ms instead of ~9 ms on the benchmark machine. Keeping up to 8 blocks of 16 MB fixes that.
+    An explicit PILLOW_BLOCKS_MAX in the environment is left alone.
+    """
+    if "PILLOW_BLOCKS_MAX" not in os.environ and Image.core.get_blocks_max() < PILLOW_BLOCKS:
+        Image.core.set_blocks_max(PILLOW_BLOCKS)
+
+
+@contextmanager
+def _failsafe(pyautogui: ModuleType, enabled: bool) -> Iterator[None]:
+    saved = pyautogui.FAILSAFE
+    pyautogui.FAILSAFE = enabled
+    try:
+        yield
+    finally:
+        pyautogui.FAILSAFE = saved
+
+
+class DesktopEnvironment(BaseEnvironment):
+    """The local desktop, one monitor of it."""
+
+    platform = Platform.DESKTOP
+    spaces = frozenset({"desktop"})
+
+    def __init__(self, config: DesktopConfig | None = None, *, typist: Typist | None = None) -> None:
+        """``typist`` overrides how text is typed (default: :func:`choose_typist` for this system)."""
+        self.config = config or DesktopConfig()
+        try:
+            import mss
+        except ImportError:
+            raise ConfigError(f"the desktop platform needs mss and pyautogui: {INSTALL_HINT}") from None
+        try:
+            self._mss: Any = mss.MSS()
+            self.monitors: list[Monitor] = monitors_from_mss(self._mss.monitors)
+        except Exception as exc:  # noqa: BLE001 - mss raises ScreenShotError and OS-specific errors
+            raise ConfigError(
+                f"cannot read the screen: {exc} (on Linux, is DISPLAY set to a running X server?)"
+            ) from None
+        try:
+            self.monitor = choose_monitor(self.monitors, self.config.monitor)
+        except ConfigError:
+            self.close()
+            raise
+        enable_pillow_block_cache()
+        self._typist = typist
+        self._parked: tuple[int, int] | None = None  # where our last action left the pointer
+        log.info("desktop: %s%s", self.monitor.describe(), " (dry run)" if self.config.dry_run else "")
+        if os.environ.get("XDG_SESSION_TYPE") == "wayland":
+            log.warning("this is a Wayland session: through XWayland the agent sees and controls X11 windows only; "
+                        "log in to an X11 session (e.g. 'GNOME on Xorg') for the whole desktop")
+
+    # --- observing -------------------------------------------------------------------------------------------
+
+    def observe(self) -> Observation:
+        m = self.monitor
+        if self._mss is None:
+            raise DeviceError("the desktop environment is closed")
+        try:
+            shot = self._mss.grab({"left": m.left, "top": m.top, "width": m.width, "height": m.height})
+        except Exception as exc:  # noqa: BLE001 - mss.ScreenShotError and platform errors
+            raise DeviceError(f"could not capture {m.describe()}: {exc}") from None
+        image = Image.frombytes("RGB", shot.size, shot.bgra, "raw", "BGRX")
+        return Observation(screenshot=image, platform=Platform.DESKTOP)
+
+    # --- acting ----------------------------------------------------------------------------------------------
+
+    def execute(self, action: Any, observation: Observation) -> Outcome:
+        self.check_space(action)
+        plan = self._plan(action, observation)
+        pixels = [p.pixel for p in plan.points]
+        if self.config.dry_run:
+            return Outcome(pixels=pixels, detail=f"dry run, not executed: would {plan.detail}")
+        if plan.wait_s:
+            time.sleep(plan.wait_s)
+        if plan.run is not None:
+            self._run(plan)
+        return Outcome(pixels=pixels, detail=plan.detail)
+
+    def _plan(self, action: Any, observation: Observation) -> _Plan:
+        if isinstance(action, PointerAction):
+            return self._plan_pointer(action, observation)
+        if isinstance(action, LeftDrag):
+            start, end = self._point(action.start_box, observation), self._point(action.end_box, observation)
+            return _Plan(
+                f"left_drag from {start.screen} to {end.screen}", [start, end],
+                lambda pg: self._drag(pg, start.screen, end.screen),
+            )
+        if isinstance(action, Scroll):
+            at = self._point(action.start_box, observation)
+            clicks = action.step if action.direction == "up" else -action.step  # up = positive wheel clicks
+            return _Plan(
+                f"scroll {action.direction} {action.step} wheel clicks at {at.screen}", [at],
+                lambda pg: pg.scroll(clicks, x=at.screen[0], y=at.screen[1]),
+            )
+        if isinstance(action, Key):
+            names = resolve_keys(action.keys)
+            return _Plan(f"press {'+'.join(names)}", run=lambda pg: self._press(pg, names))
+        if isinstance(action, TypeContent):
+            return self._plan_type(action.content)
+        if isinstance(action, DesktopWait):
+            return _Plan(f"wait {self.config.wait_seconds:g} s", wait_s=self.config.wait_seconds)
+        if isinstance(action, (Done, Fail)):
+            return _Plan(f"{action.type}: no device effect")
+        raise StepError(f"the desktop environment cannot perform '{getattr(action, 'type', action)}'")
+
+    def _point(self, point: tuple[int, int], observation: Observation) -> ScreenPoint:
+        return model_to_screen(point, observation.size, self.monitor)
+
+    def _plan_pointer(self, action: PointerAction, observation: Observation) -> _Plan:
+        at = self._point(action.start_box, observation)
+        x, y = at.screen
+        detail = f"{action.type} at {at.screen}"
+        if action.type == "hover":
+            return _Plan(detail, [at], lambda pg: pg.moveTo(x, y))
+        if action.type == "left_double_click":
+            return _Plan(detail, [at], lambda pg: pg.doubleClick(x, y, button="left"))
+        button = BUTTONS[action.type]
+        return _Plan(detail, [at], lambda pg: pg.click(x, y, button=button))
+
+    def _plan_type(self, content: str) -> _Plan:
+        preview = content if len(content) <= 40 else content[:37] + "..."
+        if not content:
+            return _Plan("type nothing (empty text)")
+        typist = self._typist_for_platform()
+        return _Plan(
+            f"type {len(content)} characters {preview!r} via {typist.name}",
+            run=lambda pg: typist.type(content, lambda keys: pg.hotkey(*keys)),
+        )
+
+    def _typist_for_platform(self) -> Typist:
+        if self._typist is None:
+            self._typist = choose_typist(settle_s=self.config.paste_settle_seconds)
+        return self._typist
+
+    def _press(self, pg: ModuleType, names: list[str]) -> None:
+        unknown = [name for name in names if not pg.isValidKey(name)]
+        if unknown:
+            raise StepError(f"key '{unknown[0]}' cannot be pressed on this system (pyautogui has no mapping for it)")
+        pg.hotkey(*names)
+
+    def _drag(self, pg: ModuleType, start: tuple[int, int], end: tuple[int, int]) -> None:
+        pg.moveTo(*start)
+        pg.mouseDown(button="left")
+        try:
+            pg.moveTo(*end, duration=self.config.drag_seconds)
+        finally:
+            with _failsafe(pg, False):  # never leave the button held, even when the fail-safe fired mid-drag
+                pg.mouseUp(button="left")
+
+    # --- fail-safe -------------------------------------------------------------------------------------------
+
+    def _run(self, plan: _Plan) -> None:
+        assert plan.run is not None
+        pg = load_pyautogui()
+        if not self.config.failsafe:
+            with _failsafe(pg, False):
+                plan.run(pg)
+            return
+        corners = self._corners(pg)
+        here = tuple(pg.position())
+        if here in corners and here != self._parked:
+            raise UserAbort(ABORT_MESSAGE)
+        # A corner we put the pointer in ourselves (the model clicked there) must not abort the next action.
+        ours = here in corners or any(p.screen in corners for p in plan.points)
+        try:
+            with _failsafe(pg, not ours):
+                plan.run(pg)
+        except pg.FailSafeException:
+            raise UserAbort(ABORT_MESSAGE) from None
+        finally:
+            self._parked = tuple(pg.position())
+
+    @staticmethod
+    def _corners(pg: ModuleType) -> list[tuple[int, int]]:
+        """pyautogui's fail-safe points, recomputed for the current screen size (pyautogui fixes them at import)."""
+        width, height = pg.size()
+        corners = [(0, 0), (0, height - 1), (width - 1, 0), (width - 1, height - 1)]
+        pg.FAILSAFE_POINTS[:] = corners
+        return corners
+
+    def close(self) -> None:
+        sct, self._mss = getattr(self, "_mss", None), None
+        if sct is not None:
+            sct.close()
+
+
+__all__ = ["ABORT_MESSAGE", "DesktopConfig", "DesktopEnvironment", "load_pyautogui"]

@@ -1,0 +1,161 @@
+"""The web environment: Chromium driven by Playwright (sync API), in set-of-marks or pixel mode.
+
+Set-of-marks mode (``mode="som"``, web grammar): every observation labels the interactive elements in the viewport
+0, 1, 2... in document order, tags each with ``data-glmv-mark="<observation token>-<label>"`` and draws the labels
+on a copy of the screenshot. An action finds its element by that attribute, so it hits the element that carried
+the label in the screenshot the model saw, or fails with a StepError when that element is gone.
+
+Pixel mode (``mode="pixel"``, desktop grammar): thousandths of the screenshot map to screenshot pixels with
+:func:`glmv_agent.geometry.point_to_pixels`, then to CSS pixels by the screenshot's pixels per CSS pixel (the
+device scale factor), which is what Playwright's mouse takes.
+
+    from glmv_agent.environments.web import WebEnvironment
+    from glmv_agent.environments.web import WebOptions
+
+    with WebEnvironment(WebOptions(url="https://example.com")) as env:
+        observation = env.observe()
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections import OrderedDict
+from typing import Any
+
+from PIL import Image
+from playwright.sync_api import Browser, Page, Playwright
+from playwright.sync_api import Error as PlaywrightError
+
+from glmv_agent.environment import BaseEnvironment
+from glmv_agent.errors import ConfigError, DeviceError, GlmvError
+from glmv_agent.types import Observation, Outcome, Platform, WebElement
+
+from .actions import PixelActions, Seen, SomActions
+from .browser import BrowserSession, first_line
+from .js import MARK_ATTR, MARK_JS, PAGE_HELPERS_JS, VIEWPORT_JS
+from .marks import draw_marks, elements_from_js
+from .options import WebOptions, host_allowed, host_of
+
+log = logging.getLogger(__name__)
+REMEMBERED = 8  # observations whose labels stay resolvable
+OBSERVE_TRIES = 3
+NO_SETTLE = frozenset({"ANSWER", "DONE", "FAIL"})
+
+
+class WebEnvironment(BaseEnvironment):
+    """A browser tab as an agent environment. Build it with options (launch / CDP / persistent profile),
+    :meth:`from_browser` (a fresh context on your Browser) or :meth:`from_page` (your Page, left open)."""
+
+    platform = Platform.WEB
+
+    def __init__(
+        self, options: WebOptions | None = None, *, session: BrowserSession | None = None,
+        playwright: Playwright | None = None,
+    ) -> None:
+        self.options = options or WebOptions()
+        self.spaces = frozenset({"web"} if self.options.mode == "som" else {"desktop"})
+        self.session = session or BrowserSession.start(self.options, playwright)
+        self._seen: OrderedDict[int, tuple[Observation, Seen]] = OrderedDict()
+        self._counter = 0
+        self._som = SomActions(self.session)
+        self._pixel = PixelActions(self.session)
+        if self.options.url:
+            self._open_start_url(self.options.url)
+
+    @classmethod
+    def from_browser(cls, browser: Browser, options: WebOptions | None = None) -> WebEnvironment:
+        """A new context (viewport, scale factor from the options) on a Browser you launched; you close it."""
+        options = options or WebOptions()
+        return cls(options, session=BrowserSession.on_browser(browser, options))
+
+    @classmethod
+    def from_page(cls, page: Page, options: WebOptions | None = None) -> WebEnvironment:
+        """Drive a Page you already have; close() leaves it open."""
+        options = options or WebOptions()
+        return cls(options, session=BrowserSession.on_page(page, options))
+
+    @property
+    def page(self) -> Page:
+        """The tab the environment is showing."""
+        return self.session.page
+
+    def _open_start_url(self, url: str) -> None:
+        if not host_allowed(url, self.options.allowed_domains):
+            self.close()
+            raise ConfigError(f"the start URL's domain {host_of(url)} is not in --allowed-domains")
+        try:
+            self.session.goto(url)
+        except GlmvError as exc:
+            self.close()
+            raise ConfigError(f"could not open the start page: {exc}") from None
+        self.session.settle()
+
+    # --- observe ------------------------------------------------------------------------------------------
+
+    def observe(self) -> Observation:
+        for attempt in range(OBSERVE_TRIES):
+            try:
+                return self._observe()
+            except PlaywrightError as exc:  # often a navigation replaced the document mid-way: retry
+                error = self.session.translate(exc)
+                if isinstance(error, DeviceError):
+                    raise error from None
+                if attempt == OBSERVE_TRIES - 1:
+                    raise DeviceError(f"could not take a screenshot: {first_line(exc)}") from None
+                log.debug("observe retry after: %s", first_line(exc))
+                self.session.settle()
+        raise AssertionError("unreachable")
+
+    def _observe(self) -> Observation:
+        page = self.session.current_page()
+        page.evaluate(PAGE_HELPERS_JS)
+        width, height, _ = page.evaluate(VIEWPORT_JS)
+        elements: list[WebElement] = []
+        token = None
+        if self.options.mode == "som":
+            self._counter += 1
+            token = str(self._counter)
+            args = {"attr": MARK_ATTR, "token": token, "max": self.options.max_elements}
+            elements = elements_from_js(page.evaluate(MARK_JS, args))
+        image = Image.open(io.BytesIO(page.screenshot(type="png")))
+        image.load()
+        scale = (image.width / width, image.height / height)
+        marked = draw_marks(image, elements, scale[0]) if token is not None else None
+        self.session.remember_url()
+        observation = Observation(
+            screenshot=image, platform=Platform.WEB, marked_screenshot=marked, url=page.url,
+            elements=elements, notes=self.session.drain_notes(),
+        )
+        self._remember(observation, Seen(page=page, token=token, scale=scale))
+        return observation
+
+    def _remember(self, observation: Observation, seen: Seen) -> None:
+        self._seen[id(observation.screenshot)] = (observation, seen)
+        while len(self._seen) > REMEMBERED:
+            self._seen.popitem(last=False)
+
+    def _lookup(self, observation: Observation) -> Seen | None:
+        entry = self._seen.get(id(observation.screenshot))
+        if entry is None or entry[0].screenshot is not observation.screenshot:
+            return None
+        return entry[1]
+
+    # --- execute ------------------------------------------------------------------------------------------
+
+    def execute(self, action: Any, observation: Observation) -> Outcome:
+        self.check_space(action)
+        self.session.check_connected()
+        seen = self._lookup(observation)
+        runner = self._som if action.space == "web" else self._pixel
+        try:
+            outcome = runner.run(action, observation, seen)
+            note = None if action.type in NO_SETTLE else self.session.settle()
+        except PlaywrightError as exc:
+            raise self.session.translate(exc) from None
+        if note:
+            outcome.note = f"{outcome.note} {note}" if outcome.note else note
+        return outcome
+
+    def close(self) -> None:
+        self.session.close()

@@ -1,0 +1,9 @@
+"""Batch runs: many episodes at once (asyncio, device slots), resumable and shardable (``glmv-agent batch``)."""
+
+from .runner import BatchRunner, BatchSummary, EpisodeOutcome, EpisodeParts, finished_ids, read_results, summarize
+from .tasks import BatchTask, SuccessCheck, load_tasks, shard
+
+__all__ = [
+    "BatchRunner", "BatchSummary", "BatchTask", "EpisodeOutcome", "EpisodeParts", "SuccessCheck", "finished_ids",
+    "load_tasks", "read_results", "shard", "summarize",
+]

@@ -1,0 +1,122 @@
+"""``glmv-agent batch tasks.jsonl --concurrency N``: many episodes at once, resumable, shardable."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+from pathlib import Path
+from typing import Any
+
+from ..agent import AgentConfig
+from ..profiles import get_profile
+from . import (
+    BatchRunner,
+    BatchTask,
+    EpisodeOutcome,
+    EpisodeParts,
+    finished_ids,
+    load_tasks,
+    read_results,
+    shard,
+    summarize,
+)
+
+
+def register_commands(sub: Any) -> None:
+    from ..cli import add_endpoint_arguments, add_platform_arguments
+
+    batch = sub.add_parser("batch", help="run many tasks concurrently (JSONL, WebVoyager or AndroidWorld lists)",
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter, conflict_handler="resolve")
+    batch.add_argument("tasks", type=Path, help="task file, one JSON object per line")
+    batch.add_argument("--format", choices=("auto", "jsonl", "webvoyager", "androidworld"), default="auto")
+    batch.add_argument("--concurrency", type=int, default=4, help="episodes in flight")
+    batch.add_argument("--model-limit", type=int, help="model calls in flight (default: --concurrency)")
+    batch.add_argument("--out", type=Path, default=Path("runs/batch"), help="results folder (resumes if present)")
+    batch.add_argument("--shard", help="i/n: run only every n-th task starting at i (0-based)")
+    batch.add_argument("--model", default="glm-4.5v", help="default model for lines that name none")
+    batch.add_argument("--max-steps", type=int, default=30)
+    batch.add_argument("--fake-screen", action="store_true", help="in-memory screens instead of devices")
+    add_endpoint_arguments(batch)
+    add_platform_arguments(batch)
+    batch.add_argument("--device", action="append", dest="device_list", metavar="DEVICE",
+                       help="a phone to share out (repeat for several); episodes wait for a free one")
+    batch.set_defaults(func=cmd_batch)
+
+
+def _builder(args: argparse.Namespace) -> Any:
+    from ..cli import make_backend, make_environment, profile_key
+
+    shared: dict[str, Any] = {}
+
+    def build(task: BatchTask, slot: str | None) -> EpisodeParts:
+        options = copy.copy(args)
+        options.platform, options.replay = task.platform, task.replay or args.replay
+        if task.url:
+            options.url = task.url
+        if slot or task.device:
+            options.device = task.device or slot
+        profile = get_profile(profile_key(task.model, task.platform, getattr(args, "web_mode", None)))
+        if options.replay:
+            backend = make_backend(options)
+        else:  # one endpoint client for the whole batch
+            if "backend" not in shared:
+                shared["backend"] = make_backend(options, asynchronous=True)
+            backend = shared["backend"]
+        return EpisodeParts(profile=profile, backend=backend, make_environment=lambda: make_environment(options))
+
+    return build, shared
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    tasks = shard(load_tasks(args.tasks, args.format, {"model": args.model}), args.shard)
+    console = Console(highlight=False)
+    devices = getattr(args, "device_list", None)
+    with Progress(console=console) as progress:
+        bar = progress.add_task("episodes", total=len(tasks))
+
+        def done(outcome: EpisodeOutcome) -> None:
+            progress.advance(bar)
+            mark = "[green]ok[/]" if outcome.success else f"[red]{outcome.status}[/]"
+            progress.console.print(f"{outcome.id}: {mark} in {outcome.steps} steps ({outcome.duration_s:.1f}s)")
+
+        build, shared = _builder(args)
+        runner = BatchRunner(build, args.out, args.concurrency, devices, args.model_limit, done)
+        done_before = finished_ids(runner.results)
+        progress.advance(bar, sum(task.id in done_before for task in tasks))
+        config = AgentConfig(max_steps=args.max_steps, write_report=False)
+        outcomes = asyncio.run(_run(runner, tasks, config, shared))
+    _print_summary(console, runner, outcomes)
+    return 0
+
+
+async def _run(
+    runner: BatchRunner, tasks: list[BatchTask], config: AgentConfig, shared: dict[str, Any]
+) -> list[EpisodeOutcome]:
+    """Run the batch, then close the shared async endpoint client inside the same event loop."""
+    try:
+        return await runner.arun(tasks, config)
+    finally:
+        backend = shared.get("backend")
+        if backend is not None and hasattr(backend, "aclose"):
+            await backend.aclose()
+
+
+def _print_summary(console: Any, runner: BatchRunner, outcomes: list[EpisodeOutcome]) -> None:
+    import json
+
+    from rich.table import Table
+
+    summary = summarize(read_results(runner.results))
+    (runner.out_dir / "summary.json").write_text(json.dumps(summary.model_dump(), indent=2), encoding="utf-8")
+    table = Table(title=f"batch: {runner.out_dir}")
+    for column in ("episodes", "succeeded", "success rate", "mean steps", "tokens", "s / step", "by status"):
+        table.add_column(column)
+    table.add_row(str(summary.episodes), str(summary.succeeded), f"{summary.success_rate:.0%}",
+                  f"{summary.mean_steps:.1f}", str(summary.tokens), f"{summary.time_per_step_s:.2f}",
+                  ", ".join(f"{k}: {v}" for k, v in sorted(summary.by_status.items())))
+    console.print(table)
+    console.print(f"this run: {len(outcomes)} episodes; results: {runner.results}")

@@ -1,0 +1,225 @@
+"""Batch runs: many episodes at once against a served engine, each with its own run folder.
+
+Tasks come from a JSONL file (our format, WebVoyager's or AndroidWorld-style goal lists). Episodes run concurrently
+on asyncio (``AsyncAgent``), each environment on its own thread, the model calls under one shared limit. Results are
+appended to ``results.jsonl`` as episodes finish, so an interrupted batch resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from ..agent import AgentConfig, AsyncAgent, EpisodeResult
+from ..errors import ConfigError
+from ..threaded import ThreadedEnvironment
+from .tasks import BatchTask, check_ids, folder_name
+
+log = logging.getLogger(__name__)
+
+
+class EpisodeOutcome(BaseModel):
+    id: str
+    status: str
+    success: bool
+    answer: str | None = None
+    error: str | None = None
+    steps: int = 0
+    model_calls: int = 0
+    tokens: int = 0
+    duration_s: float = 0.0
+    run_dir: str | None = None
+    slot: str | None = None
+
+
+# What the caller supplies: for a task and a slot (device serial or None), the agent's parts.
+class EpisodeParts(BaseModel):
+    model_config = {"arbitrary_types_allowed": True}
+    profile: Any
+    backend: Any
+    make_environment: Callable[[], Any]
+
+
+PartsBuilder = Callable[[BatchTask, "str | None"], EpisodeParts]
+
+
+def read_results(results: Path) -> list[EpisodeOutcome]:
+    """The finished episodes in results.jsonl; a line cut off by a killed run is dropped (that task runs again)."""
+    if not results.is_file():
+        return []
+    outcomes = []
+    for line in results.read_text(encoding="utf-8").splitlines():
+        try:
+            outcomes.append(EpisodeOutcome.model_validate_json(line))
+        except ValidationError:
+            continue
+    return outcomes
+
+
+def finished_ids(results: Path) -> set[str]:
+    return {outcome.id for outcome in read_results(results)}
+
+
+def _repair(results: Path) -> None:
+    """Rewrite results.jsonl without lines a killed run left unfinished, so appends start on a clean line."""
+    if not results.is_file():
+        return
+    text = results.read_text(encoding="utf-8")
+    good = [outcome.model_dump_json() for outcome in read_results(results)]
+    if text != "".join(line + "\n" for line in good):
+        results.write_text("".join(line + "\n" for line in good), encoding="utf-8")
+
+
+class LimitedBackend:
+    """Shares one concurrency limit for model calls across episodes (the endpoint's rate limit)."""
+
+    def __init__(self, backend: Any, limit: asyncio.Semaphore) -> None:
+        self.backend = backend
+        self.limit = limit
+
+    async def agenerate(self, messages: Any, params: Any) -> Any:
+        async with self.limit:
+            if hasattr(self.backend, "agenerate"):
+                return await self.backend.agenerate(messages, params)
+            return await asyncio.to_thread(self.backend.generate, messages, params)
+
+
+class BatchSummary(BaseModel):
+    episodes: int = 0
+    succeeded: int = 0
+    success_rate: float = 0.0
+    mean_steps: float = 0.0
+    tokens: int = 0
+    time_per_step_s: float = 0.0
+    wall_s: float = 0.0
+    by_status: dict[str, int] = Field(default_factory=dict)
+
+
+def summarize(outcomes: list[EpisodeOutcome], wall_s: float = 0.0) -> BatchSummary:
+    if not outcomes:
+        return BatchSummary(wall_s=wall_s)
+    steps = sum(o.steps for o in outcomes)
+    succeeded = sum(o.success for o in outcomes)
+    return BatchSummary(
+        episodes=len(outcomes), succeeded=succeeded, success_rate=round(succeeded / len(outcomes), 4),
+        mean_steps=round(steps / len(outcomes), 2), tokens=sum(o.tokens for o in outcomes),
+        time_per_step_s=round(sum(o.duration_s for o in outcomes) / max(1, steps), 3), wall_s=round(wall_s, 3),
+        by_status=dict(Counter(o.status for o in outcomes)),
+    )
+
+
+class BatchRunner:
+    """Runs tasks with at most ``concurrency`` episodes in flight and ``model_limit`` model calls at once.
+
+    ``slots`` are the devices to share out (one episode per device at a time); None means unlimited slots (each
+    episode makes its own browser or screen).
+    """
+
+    def __init__(
+        self,
+        build: PartsBuilder,
+        out_dir: Path,
+        concurrency: int = 4,
+        slots: list[str] | None = None,
+        model_limit: int | None = None,
+        on_done: Callable[[EpisodeOutcome], None] | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ConfigError("--concurrency must be at least 1")
+        self.build = build
+        self.out_dir = out_dir
+        self.concurrency = min(concurrency, len(slots)) if slots else concurrency
+        self.slots = slots
+        self.model_limit = model_limit or self.concurrency
+        self.on_done = on_done
+        self.results = out_dir / "results.jsonl"
+
+    async def arun(self, tasks: list[BatchTask], config: AgentConfig | None = None) -> list[EpisodeOutcome]:
+        """Run the tasks not yet in results.jsonl; return the outcomes of this run."""
+        check_ids(tasks)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        _repair(self.results)
+        done = finished_ids(self.results)
+        pending = [task for task in tasks if task.id not in done]
+        slots: asyncio.Queue[str | None] = asyncio.Queue()
+        for slot in self.slots or [None] * self.concurrency:
+            slots.put_nowait(slot)
+        limit, gate = asyncio.Semaphore(self.model_limit), asyncio.Semaphore(self.concurrency)
+        lock = asyncio.Lock()
+
+        async def one(task: BatchTask) -> EpisodeOutcome:
+            async with gate:
+                slot = await slots.get()
+                try:
+                    outcome = await self._episode(task, slot, limit, config or AgentConfig())
+                finally:
+                    slots.put_nowait(slot)
+            async with lock:
+                with self.results.open("a", encoding="utf-8") as handle:
+                    handle.write(outcome.model_dump_json() + "\n")
+            if self.on_done is not None:
+                self.on_done(outcome)
+            return outcome
+
+        return list(await asyncio.gather(*(one(task) for task in pending)))
+
+    async def _episode(
+        self, task: BatchTask, slot: str | None, limit: asyncio.Semaphore, base: AgentConfig
+    ) -> EpisodeOutcome:
+        started = time.monotonic()
+        run_dir = self.out_dir / "episodes" / folder_name(task.id)
+        _set_aside(run_dir)
+        config = base.model_copy(update={"run_dir": run_dir, "max_steps": task.max_steps or base.max_steps})
+        try:
+            parts = self.build(task, slot)
+            async with ThreadedEnvironment(parts.make_environment, name=task.id) as env:
+                agent = AsyncAgent(parts.profile, LimitedBackend(parts.backend, limit), env, config)
+                result = await agent.arun(task.task)
+                success = await _check(task, result, env)
+        except Exception as exc:  # noqa: BLE001 - one broken episode never stops the others
+            log.warning("task %s failed to run: %s", task.id, exc)
+            return EpisodeOutcome(id=task.id, status="error", success=False, error=f"{type(exc).__name__}: {exc}",
+                                  duration_s=round(time.monotonic() - started, 3), slot=slot)
+        return EpisodeOutcome(
+            id=task.id, status=result.status, success=success, answer=result.answer, error=result.error,
+            steps=len({s.index for s in result.steps}), model_calls=len(result.steps),
+            tokens=sum(s.usage.prompt_tokens + s.usage.completion_tokens for s in result.steps),
+            duration_s=round(time.monotonic() - started, 3), run_dir=str(result.run_dir), slot=slot,
+        )
+
+
+def _set_aside(run_dir: Path) -> None:
+    """Keep a folder left by an interrupted earlier run under another name, so the new run starts clean."""
+    if not run_dir.exists():
+        return
+    number = 1
+    while run_dir.with_name(f"{run_dir.name}.interrupted-{number}").exists():
+        number += 1
+    run_dir.rename(run_dir.with_name(f"{run_dir.name}.interrupted-{number}"))
+
+
+async def _check(task: BatchTask, result: EpisodeResult, env: ThreadedEnvironment) -> bool:
+    if result.status != "complete":
+        return False
+    check = task.check
+    if check is None:
+        return True
+    if check.answer and not re.search(check.answer, result.answer or ""):
+        return False
+    if check.final_url:
+        final = await env.acall(lambda e: getattr(e, "current_url", lambda: None)())
+        if not re.search(check.final_url, final or (result.steps[-1].url if result.steps else "") or ""):
+            return False
+    if check.page_text:
+        text = await env.acall(lambda e: e.page_text() if hasattr(e, "page_text") else "")
+        if not re.search(check.page_text, text or ""):
+            return False
+    return True
