@@ -120,3 +120,49 @@ def test_core_does_not_import_platform_packages() -> None:
     graph = _graph()
     leaks = [f"{name} -> {t}" for name in core for t in graph[name] if t.startswith(PLATFORMS)]
     assert leaks == []
+
+
+def _readme_map() -> list[Path]:
+    """Paths named by the README's tree map (the code block under "How it fits together"), nesting by indent."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("## How it fits together", 1)[1].split("```", 2)[1]
+    paths: list[Path] = []
+    parents: list[Path] = []
+    for line in block.splitlines():
+        if not line.strip():
+            continue
+        depth = (len(line) - len(line.lstrip(" "))) // 2
+        names = line.strip().split("  ")[0]
+        parents = parents[:depth]
+        for name in (n.strip() for n in names.split(",")):
+            path = (parents[-1] if parents else Path()) / name.rstrip("/")
+            paths.append(path)
+            if name.endswith("/"):
+                parents.append(path)
+    return paths
+
+
+def test_the_readme_map_matches_the_tree() -> None:
+    listed = _readme_map()
+    assert Path("environments/android/sim") in listed
+    missing = [str(p) for p in listed if not (ROOT / p).exists()]
+    assert missing == []
+    packages = {p.parent.relative_to(ROOT) for folder in SOURCES for p in (ROOT / folder).rglob("__init__.py")}
+    unlisted = sorted(str(p) for p in packages if p not in listed)
+    assert unlisted == []
+
+
+def test_the_python_names_in_the_docs_import() -> None:
+    """Every ``from glmv_agent... import ...`` line in the README and docs/ names something that exists."""
+    import importlib
+    import re
+
+    pattern = re.compile(r"^\s*from (glmv_agent[\w.]*) import ([\w, ]+)", re.MULTILINE)
+    checked = 0
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for module, names in pattern.findall(page.read_text(encoding="utf-8")):
+            loaded = importlib.import_module(module)
+            for name in (n.strip() for n in names.split(",")):
+                assert hasattr(loaded, name), f"{page.name}: {module} has no {name}"
+                checked += 1
+    assert checked > 10

@@ -1,34 +1,31 @@
-"""The model's key names (``Return``, ``ctrl+a``, ``esc``, ``page_down``, ``ArrowLeft``) to Playwright key names."""
+"""The model's key names (``Return``, ``ctrl+a``, ``esc``, ``page_down``, ``ArrowLeft``) to Playwright key names.
+
+Names are folded through the shared table in :mod:`glmv_agent.environments.keys`, then mapped to the names of
+Playwright's ``keyboard.press`` (``Enter``, ``Control``, ``ArrowLeft``, ``F5``, ``Numpad3``...).
+"""
 
 from __future__ import annotations
 
-import re
-
 from glmv_agent.errors import StepError
 
-from ..keys import lower_letters_with_modifiers, split_combo
+from ..keys import META, OPTION, canonical_key, lower_letters_with_modifiers, split_combo
 
-_NAMED = {
-    "enter": "Enter", "return": "Enter", "ret": "Enter", "kpenter": "NumpadEnter", "newline": "Enter",
-    "esc": "Escape", "escape": "Escape", "tab": "Tab", "space": "Space", "spacebar": "Space",
-    "backspace": "Backspace", "bksp": "Backspace", "delete": "Delete", "del": "Delete", "insert": "Insert",
-    "ins": "Insert", "home": "Home", "end": "End", "pageup": "PageUp", "pgup": "PageUp", "prior": "PageUp",
-    "pagedown": "PageDown", "pgdn": "PageDown", "pgdown": "PageDown", "next": "PageDown",
-    "up": "ArrowUp", "arrowup": "ArrowUp", "uparrow": "ArrowUp", "down": "ArrowDown", "arrowdown": "ArrowDown",
-    "downarrow": "ArrowDown", "left": "ArrowLeft", "arrowleft": "ArrowLeft", "leftarrow": "ArrowLeft",
-    "right": "ArrowRight", "arrowright": "ArrowRight", "rightarrow": "ArrowRight",
-    "ctrl": "Control", "control": "Control", "ctl": "Control", "lctrl": "ControlLeft", "rctrl": "ControlRight",
-    "alt": "Alt", "option": "Alt", "opt": "Alt", "altgr": "AltGraph", "shift": "Shift",
-    "lshift": "ShiftLeft", "rshift": "ShiftRight", "meta": "Meta", "cmd": "Meta", "command": "Meta",
-    "super": "Meta", "win": "Meta", "windows": "Meta", "capslock": "CapsLock", "caps": "CapsLock",
+_PLAYWRIGHT = {
+    "enter": "Enter", "numpadenter": "NumpadEnter", "esc": "Escape", "tab": "Tab", "space": "Space",
+    "backspace": "Backspace", "delete": "Delete", "insert": "Insert", "home": "Home", "end": "End",
+    "pageup": "PageUp", "pagedown": "PageDown", "up": "ArrowUp", "down": "ArrowDown", "left": "ArrowLeft",
+    "right": "ArrowRight", "ctrl": "Control", "ctrlleft": "ControlLeft", "ctrlright": "ControlRight",
+    "alt": "Alt", "altleft": "AltLeft", "altright": "AltRight", "altgr": "AltGraph", OPTION: "Alt",
+    "shift": "Shift", "shiftleft": "ShiftLeft", "shiftright": "ShiftRight", META: "Meta", "capslock": "CapsLock",
     "numlock": "NumLock", "scrolllock": "ScrollLock", "pause": "Pause", "printscreen": "PrintScreen",
-    "prtsc": "PrintScreen", "menu": "ContextMenu", "contextmenu": "ContextMenu", "apps": "ContextMenu",
-    "plus": "+", "minus": "-", "comma": ",", "period": ".", "slash": "/", "backslash": "\\",
-    "semicolon": ";", "quote": "'", "apostrophe": "'", "grave": "`", "backtick": "`", "equal": "=",
-    "bracketleft": "[", "bracketright": "]",
+    "apps": "ContextMenu", "add": "NumpadAdd", "subtract": "NumpadSubtract", "multiply": "NumpadMultiply",
+    "divide": "NumpadDivide", "decimal": "NumpadDecimal",
+    "volumemute": "AudioVolumeMute", "volumedown": "AudioVolumeDown", "volumeup": "AudioVolumeUp",
+    "playpause": "MediaPlayPause", "nexttrack": "MediaTrackNext", "prevtrack": "MediaTrackPrevious",
+    **{f"f{n}": f"F{n}" for n in range(1, 13)}, **{f"num{n}": f"Numpad{n}" for n in range(10)},
 }
-MODIFIERS = frozenset({"Control", "ControlLeft", "ControlRight", "Alt", "AltGraph", "Shift", "ShiftLeft",
-                       "ShiftRight", "Meta"})
+MODIFIERS = frozenset({"Control", "ControlLeft", "ControlRight", "Alt", "AltLeft", "AltRight", "AltGraph", "Shift",
+                       "ShiftLeft", "ShiftRight", "Meta"})
 HINT = "use names like Return, esc, tab, backspace, ctrl+a, shift+tab, pagedown, f5 or one character"
 
 
@@ -36,14 +33,12 @@ def playwright_key(name: str) -> str:
     """One model key name to Playwright's name; StepError naming the key when it is unknown."""
     if len(name) == 1:
         return "Space" if name == " " else name
-    folded = re.sub(r"[\s_\-]", "", name.lower())
-    if folded in _NAMED:
-        return _NAMED[folded]
-    if re.fullmatch(r"f([1-9]|1[0-2])", folded):
-        return folded.upper()
-    if re.fullmatch(r"(kp|numpad)\d", folded):
-        return f"Numpad{folded[-1]}"
-    raise StepError(f"unknown key '{name}'; {HINT}")
+    key = canonical_key(name, HINT)
+    if len(key) == 1:
+        return key
+    if key not in _PLAYWRIGHT:
+        raise StepError(f"key '{name}' cannot be pressed in a browser; {HINT}")
+    return _PLAYWRIGHT[key]
 
 
 def playwright_combo(keys: str) -> str:
