@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import time
@@ -12,7 +13,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from glmv_agent.agent import Agent, AgentConfig
+from glmv_agent.backends.openai_async import AsyncOpenAIBackend
 from glmv_agent.backends.openai_backend import EndpointConfig, OpenAIBackend
+from glmv_agent.cli import build_parser, make_backend
 from glmv_agent.errors import BackendError, BackendTimeout, ConfigError
 from glmv_agent.imaging import prepare_image
 from glmv_agent.profiles import get_profile
@@ -26,7 +29,6 @@ PARAMS = GenerationParams(temperature=0.0, max_tokens=64)
 def make(server: FakeOpenAIServer, **overrides: object) -> OpenAIBackend:
     settings: dict[str, object] = {
         "base_url": server.base_url, "model": "glm-test", "timeout_s": 5.0, "max_retries": 2,
-        "backoff_base_s": 0.01, "backoff_max_s": 0.05,
     }
     settings.update(overrides)
     return OpenAIBackend(EndpointConfig(**settings))
@@ -129,22 +131,36 @@ def test_image_format_option(fmt: str, mime: str) -> None:
 def test_429_is_retried_after_the_servers_retry_after() -> None:
     with FakeOpenAIServer([Reply(status=429, retry_after=0.3), "ok"]) as server:
         started = time.perf_counter()
-        completion = make(server, backoff_base_s=0.0).generate(user(), PARAMS)
+        completion = make(server).generate(user(), PARAMS)
         elapsed = time.perf_counter() - started
     assert completion.text == "ok"
     assert len(server.chat_requests) == 2
     assert 0.3 <= elapsed < 3
 
 
-def test_retry_after_is_capped() -> None:
-    with FakeOpenAIServer([Reply(status=503, retry_after=3600), "ok"]) as server:
+def test_retry_after_beyond_two_minutes_is_not_waited_for() -> None:
+    """The openai client gives up at once on a Retry-After over 120 s (we used to cap the wait and retry)."""
+    with FakeOpenAIServer([Reply(status=503, retry_after=3600), "never reached"]) as server:
         started = time.perf_counter()
-        assert make(server, retry_after_max_s=0.05).generate(user(), PARAMS).text == "ok"
+        with pytest.raises(BackendError) as caught:
+            make(server).generate(user(), PARAMS)
     assert time.perf_counter() - started < 3
+    assert len(server.chat_requests) == 1
+    assert str(caught.value) == (f"chat completion failed after 1 attempt(s): {server.base_url}/chat/completions "
+                                 "answered 503: scripted error (Retry-After: 3600)")
+
+
+def test_retries_zero_from_the_cli_sends_exactly_one_request() -> None:
+    with FakeOpenAIServer([Reply(status=500, retry_after=0.01), "never reached"]) as server:
+        args = build_parser().parse_args(["run", "t", "--platform", "web", "--base-url", server.base_url,
+                                          "--api-model", "glm", "--retries", "0"])
+        with pytest.raises(BackendError, match=r"after 1 attempt\(s\)"):
+            make_backend(args).generate(user(), PARAMS)
+    assert len(server.chat_requests) == 1
 
 
 def test_500_every_time_raises_backend_error_after_max_retries() -> None:
-    replies = [Reply(status=500, error_message="CUDA out of memory")] * 3 + ["never reached"]
+    replies = [Reply(status=500, error_message="CUDA out of memory", retry_after=0.01)] * 3 + ["never reached"]
     with FakeOpenAIServer(replies) as server:
         with pytest.raises(BackendError) as caught:
             make(server, max_retries=2).generate(user(), PARAMS)
@@ -192,6 +208,7 @@ def test_401_is_not_retried_and_says_what_to_do() -> None:
     assert len(server.chat_requests) == 1
     assert str(caught.value) == (
         f"endpoint rejected the API key (401) at {server.base_url}/chat/completions: set GLMV_API_KEY")
+    assert "wrong-key" not in str(caught.value)
 
 
 @pytest.mark.parametrize(("status", "hint"), [(400, r"rejected the request \(400\)"), (404, "check GLMV_BASE_URL")])
@@ -208,8 +225,7 @@ def test_unreachable_endpoint_names_the_url() -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    backend = OpenAIBackend(EndpointConfig(base_url=f"http://127.0.0.1:{port}/v1", model="m", max_retries=1,
-                                           backoff_base_s=0.01))
+    backend = OpenAIBackend(EndpointConfig(base_url=f"http://127.0.0.1:{port}/v1", model="m", max_retries=1))
     with pytest.raises(BackendError, match=rf"2 attempt\(s\): cannot reach http://127\.0\.0\.1:{port}/v1"):
         backend.generate(user(), PARAMS)
 
@@ -241,13 +257,13 @@ def test_null_content_becomes_empty_text() -> None:
 
 def test_api_key_is_sent_but_never_logged_nor_shown(caplog: pytest.LogCaptureFixture) -> None:
     key = "sk-test-0123456789abcdef"
-    replies = ["ok", Reply(status=500, error_message=f"upstream said key {key} is slow"), "ok",
+    replies = ["ok", Reply(status=500, error_message=f"upstream said key {key} is slow", retry_after=0.01), "ok",
                Reply(status=401, error_message=f"key {key} revoked")]
     caplog.set_level(logging.DEBUG)
     with FakeOpenAIServer(replies) as server:
         backend = make(server, api_key=key)
         backend.generate(user(), PARAMS)
-        backend.generate(user(), PARAMS)  # 500 logged as a retry warning, then ok
+        backend.generate(user(), PARAMS)  # 500: the client logs its retry, then ok
         with pytest.raises(BackendError) as caught:
             backend.generate(user(), PARAMS)
     assert server.chat_requests[0].headers["authorization"] == f"Bearer {key}"
@@ -273,13 +289,13 @@ def test_model_is_discovered_from_the_server_when_unset() -> None:
     assert [r.body["model"] for r in server.chat_requests] == ["zai-org/GLM-4.5V"] * 2
 
 
-def test_injected_client_has_its_own_retries_disabled() -> None:
-    with FakeOpenAIServer([Reply(status=500)] * 5) as server:
+def test_injected_client_gets_the_configured_retries() -> None:
+    with FakeOpenAIServer([Reply(status=500, retry_after=0.01)] * 5) as server:
         client = openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=5)
-        backend = OpenAIBackend(EndpointConfig(model="m", max_retries=1, backoff_base_s=0.01), client=client)
+        backend = OpenAIBackend(EndpointConfig(model="m", max_retries=1), client=client)
         with pytest.raises(BackendError, match="2 attempt"):
             backend.generate(user(), PARAMS)
-    assert len(server.chat_requests) == 2  # ours only: 1 + 1 retry, none from the client
+    assert len(server.chat_requests) == 2  # 1 + the configured 1 retry, not the client's 5
 
 
 def test_streaming_assembles_content_reasoning_and_usage() -> None:
@@ -298,6 +314,24 @@ def test_stream_cut_short_is_retried() -> None:
         completion = make(server, stream=True).generate(user(), PARAMS)
     assert completion.text == "Action: tap"
     assert len(server.chat_requests) == 2
+
+
+def test_async_backend_retries_and_maps_errors_like_the_sync_one() -> None:
+    async def ask(backend: AsyncOpenAIBackend) -> str:
+        try:
+            return (await backend.agenerate(user(), PARAMS)).text
+        finally:
+            await backend.aclose()
+
+    with FakeOpenAIServer([Reply(status=429, retry_after=0.01), "ok"], models=("glm-async",)) as server:
+        assert asyncio.run(ask(AsyncOpenAIBackend(EndpointConfig(base_url=server.base_url)))) == "ok"
+    assert [r.method for r in server.requests] == ["GET", "POST", "POST"]
+    assert server.chat_requests[1].body["model"] == "glm-async"
+    with FakeOpenAIServer(["never reached"], api_key="right-key") as server:
+        config = EndpointConfig(base_url=server.base_url, model="m", api_key="wrong-key")
+        with pytest.raises(BackendError, match=r"^endpoint rejected the API key \(401\)"):
+            asyncio.run(ask(AsyncOpenAIBackend(config)))
+    assert len(server.chat_requests) == 1
 
 
 def test_env_resolution_prefers_glmv_over_openai(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -345,17 +379,6 @@ def test_agent_episode_over_http(tmp_path: Path) -> None:
     first = server.chat_requests[0]
     assert [image.size for image in first.images()] == [(1092, 2408)]
     assert "open the settings" in str(first.body["messages"])
-
-
-def test_retry_after_header_forms() -> None:
-    from email.utils import formatdate
-
-    from glmv_agent.backends.openai_backend import _retry_after
-
-    assert _retry_after({"retry-after-ms": "250"}) == 0.25
-    assert _retry_after({"retry-after": "2"}) == 2.0
-    assert 25 < (_retry_after({"retry-after": formatdate(time.time() + 30, usegmt=True)}) or 0) <= 30
-    assert _retry_after({"retry-after": "soon"}) is None and _retry_after({}) is None
 
 
 def test_auto_format_is_jpeg_for_the_hosted_glm_api_and_screens_encode_once() -> None:

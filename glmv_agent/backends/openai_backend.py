@@ -2,21 +2,21 @@
 
 Screenshots are resized to GLM-V's grid and sent as data URLs; ``skip_special_tokens`` is turned off so the
 ``<|begin_of_box|>`` markers around actions survive; separated reasoning (``reasoning_content``) is read back.
-Retries (exponential backoff with jitter, honouring ``Retry-After``) happen here only on 429, 5xx, connection
-errors and timeouts; the openai client's own retries are disabled.
+Retries are the openai client's own (``max_retries``: 408/409/429/5xx, connection errors and timeouts, backoff
+0.5 s doubling to 8 s, ``Retry-After`` up to 120 s honoured); here failures become one-line ``BackendError``s
+without the API key, and a stream that breaks off after a 200, which the client does not retry, is asked again.
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import os
-import random
 import re
 import threading
 import time
-from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
 
 import openai
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -32,8 +32,7 @@ ThinkingDialect = Literal["auto", "vllm", "zai", "none"]
 NO_KEY = "EMPTY"  # what vLLM/SGLang expect when they run without --api-key
 _ENV = {"base_url": ("GLMV_BASE_URL", "OPENAI_BASE_URL"), "api_key": ("GLMV_API_KEY", "OPENAI_API_KEY"),
         "model": ("GLMV_MODEL", "OPENAI_MODEL")}
-_RETRY_STATUS = frozenset({408, 429})
-_T = TypeVar("_T")
+_RETRIED_STATUS = frozenset({408, 409, 429})  # and 5xx: what the openai client retries
 
 
 class EndpointConfig(BaseModel):
@@ -45,10 +44,7 @@ class EndpointConfig(BaseModel):
     api_key: SecretStr | None = None
     model: str = ""  # empty: the first model the server lists at /models
     timeout_s: float = Field(180.0, gt=0)
-    max_retries: int = Field(3, ge=0)
-    backoff_base_s: float = Field(1.0, ge=0)  # first retry waits about this long, doubling after
-    backoff_max_s: float = Field(30.0, ge=0)
-    retry_after_max_s: float = Field(60.0, ge=0)  # cap on a server's Retry-After
+    max_retries: int = Field(3, ge=0)  # the openai client's: on 408/409/429/5xx, connection errors, timeouts
     image_format: FormatChoice = "auto"  # auto: WebP, or JPEG for the hosted GLM API
     image_quality: int = Field(90, ge=1, le=100)
     min_pixels: int = Field(DEFAULT_MIN_PIXELS, gt=0)
@@ -142,46 +138,45 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-class _Attempt(Exception):
-    """One failed attempt, classified: retryable or not, a one-line cause, the server's Retry-After."""
-
-    def __init__(self, cause: str, *, retryable: bool, timeout: bool = False, retry_after: float | None = None):
-        super().__init__(cause)
-        self.cause = cause
-        self.retryable = retryable
-        self.timeout = timeout
-        self.retry_after = retry_after
+class _StreamBroke(Exception):
+    """A streamed answer that broke off after its 200 (the client retries requests, not half-read streams)."""
 
 
 class OpenAIBackend:
-    """Backend protocol implementation over the openai client (``client`` may be injected, e.g. a proxy setup)."""
+    """Backend protocol implementation over the openai client (``client`` may be injected, e.g. a proxy setup).
+
+    Errors: ``BackendTimeout`` when the last try timed out, else ``BackendError``; one line naming the URL, the
+    number of attempts when the client retried, and what to fix; the API key is replaced by ``***``.
+    """
 
     def __init__(self, config: EndpointConfig | None = None, client: openai.OpenAI | None = None) -> None:
         self.config = config or EndpointConfig()
-        key = self.config.api_key.get_secret_value() if self.config.api_key else NO_KEY
-        self._secret = key if key != NO_KEY else None
-        if client is None:
-            client = openai.OpenAI(
-                base_url=self.config.base_url, api_key=key, timeout=self.config.timeout_s, max_retries=0
-            )
-            self._owns_client = True
-        else:
-            client = client.with_options(max_retries=0, timeout=self.config.timeout_s)
-            self._owns_client = False
-        self.client = client
-        self.url = str(client.base_url).rstrip("/")
+        self._key = self.config.api_key.get_secret_value() if self.config.api_key else NO_KEY
+        self._owns_client = client is None
+        self.client = client.with_options(**self._client_options()) if client else openai.OpenAI(
+            base_url=self.config.base_url, api_key=self._key, **self._client_options())
+        self.url = str(self.client.base_url).rstrip("/")
         self._model = self.config.model
         self._model_lock = threading.Lock()
-        self._random = random.Random()
 
     # -- public API ---------------------------------------------------------------------------------------------
 
     def generate(self, messages: list[ChatMessage], params: GenerationParams) -> Completion:
+        """One completion; its ``latency_s`` includes the client's retries. Raises BackendError / BackendTimeout."""
         request = self.build_request(messages, params)
         images = sum(len(m.images()) for m in messages)
         logger.debug("chat request to %s/chat/completions: model=%s, %d messages, %d images",
                      self.url, request["model"], len(messages), images)
-        return self._with_retries("chat completion", lambda: self._complete(request))
+        started = time.perf_counter()
+        if self.config.stream:
+            completion = self._stream_with_retries(request)
+        else:
+            with self._errors("chat completion", "/chat/completions"):
+                completion = self._read_response(self.client.chat.completions.create(**request))
+        completion.latency_s = time.perf_counter() - started
+        logger.debug("completion in %.2fs: %d+%d tokens, finish=%s", completion.latency_s,
+                     completion.usage.prompt_tokens, completion.usage.completion_tokens, completion.finish_reason)
+        return completion
 
     def build_request(self, messages: list[ChatMessage], params: GenerationParams) -> dict[str, Any]:
         """The keyword arguments of ``chat.completions.create`` for these messages and parameters."""
@@ -206,7 +201,8 @@ class OpenAIBackend:
         """The configured model, or the first one the server lists (asked once)."""
         with self._model_lock:
             if not self._model:
-                self._model = self._with_retries("model list", self._first_model)
+                with self._errors("model list", "/models"):
+                    self._model = _first_model([m.id for m in self.client.models.list()], self.url)
                 logger.info("using model %s served at %s", self._model, self.url)
             return self._model
 
@@ -220,29 +216,15 @@ class OpenAIBackend:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- one attempt --------------------------------------------------------------------------------------------
+    # -- answers ------------------------------------------------------------------------------------------------
 
-    def _complete(self, request: dict[str, Any]) -> Completion:
-        started = time.perf_counter()
-        try:
-            if self.config.stream:
-                completion = self._read_stream(request)
-            else:
-                completion = self._read_response(self.client.chat.completions.create(**request))
-        except openai.APIError as exc:
-            raise self._classify(exc, "/chat/completions") from exc
-        except ValueError as exc:  # a 200 whose body is not JSON / not a completion (json or pydantic error)
-            raise _Attempt(f"unreadable answer from {self.url}/chat/completions (is this an OpenAI-compatible "
-                           f"endpoint?): {_clip(str(exc), 160)}", retryable=False) from exc
-        completion.latency_s = time.perf_counter() - started
-        logger.debug("completion in %.2fs: %d+%d tokens, finish=%s", completion.latency_s,
-                     completion.usage.prompt_tokens, completion.usage.completion_tokens, completion.finish_reason)
-        return completion
+    def _client_options(self) -> dict[str, Any]:
+        return {"max_retries": self.config.max_retries, "timeout": self.config.timeout_s}
 
     def _read_response(self, response: Any) -> Completion:
         choices = getattr(response, "choices", None)
         if not choices:
-            raise _Attempt(f"the endpoint answered without a completion: {_clip(repr(response))}", retryable=False)
+            raise ValueError(f"no completion in {_clip(repr(response))}")
         choice = choices[0]
         message = choice.message
         usage = getattr(response, "usage", None)
@@ -253,6 +235,18 @@ class OpenAIBackend:
                         completion_tokens=getattr(usage, "completion_tokens", 0) or 0),
             finish_reason=choice.finish_reason,
         )
+
+    def _stream_with_retries(self, request: dict[str, Any]) -> Completion:
+        retries = self.config.max_retries
+        for attempt in range(retries + 1):
+            try:
+                with self._errors("chat completion", "/chat/completions"):
+                    return self._read_stream(request)
+            except _StreamBroke as exc:
+                broke = exc
+                if attempt < retries:
+                    logger.warning("chat completion: %s; retry %d/%d", self._redact(str(exc)), attempt + 1, retries)
+        raise BackendError(self._redact(f"chat completion failed after {retries + 1} attempt(s): {broke}"))
 
     def _read_stream(self, request: dict[str, Any]) -> Completion:
         text: list[str] = []
@@ -272,86 +266,76 @@ class OpenAIBackend:
         except openai.APIError:
             raise
         except Exception as exc:  # the HTTP stack's read errors surface raw while iterating a stream
-            raise _Attempt(f"stream broke off: {type(exc).__name__}: {_clip(str(exc))}", retryable=True) from exc
+            raise _StreamBroke(f"stream broke off: {type(exc).__name__}: {_clip(str(exc))}") from exc
         finally:
             stream.close()
         if finish is None:
-            raise _Attempt(f"the stream from {self.url}/chat/completions ended before the completion finished",
-                           retryable=True)
+            raise _StreamBroke(f"the stream from {self.url}/chat/completions ended before the completion finished")
         return Completion(text="".join(text), reasoning="".join(reasoning) or None, usage=usage,
                           finish_reason=finish)
 
-    def _first_model(self) -> str:
+    # -- errors ---------------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self, what: str, path: str) -> Iterator[None]:
+        """The client's final errors (after its retries) and unreadable answers as one-line BackendErrors."""
         try:
-            models = [m.id for m in self.client.models.list()]
+            yield
         except openai.APIError as exc:
-            raise self._classify(exc, "/models") from exc
-        if not models:
-            raise _Attempt(f"{self.url}/models lists no model: set GLMV_MODEL", retryable=False)
-        return models[0]
+            raise self._error(exc, what, f"{self.url}{path}") from None
+        except ValueError as exc:  # a 200 whose body is not JSON / not a completion (json or pydantic error)
+            raise BackendError(self._redact(_unreadable(f"{self.url}{path}", str(exc)))) from None
 
-    # -- retries and errors ---------------------------------------------------------------------------------------
-
-    def _with_retries(self, what: str, call: Callable[[], _T]) -> _T:
-        attempt = 0
-        while True:
-            try:
-                return call()
-            except _Attempt as failure:
-                time.sleep(self._retry_delay(what, failure, attempt))
-                attempt += 1
-
-    def _retry_delay(self, what: str, failure: _Attempt, attempt: int) -> float:
-        """How long to wait before retrying a failed attempt; raises when the failure is final."""
-        if not failure.retryable:
-            raise BackendError(self._redact(failure.cause)) from None
-        if attempt == self.config.max_retries:
-            kind = BackendTimeout if failure.timeout else BackendError
-            raise kind(self._redact(f"{what} failed after {attempt + 1} attempt(s): {failure.cause}")) from None
-        delay = self._delay(attempt, failure.retry_after)
-        logger.warning("%s: %s; retry %d/%d in %.2fs", what, self._redact(failure.cause), attempt + 1,
-                       self.config.max_retries, delay)
-        return delay
-
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(max(retry_after, 0.0), self.config.retry_after_max_s)
-        ceiling = min(self.config.backoff_max_s, self.config.backoff_base_s * 2**attempt)
-        return ceiling * (0.5 + self._random.random() / 2)  # jitter: 50-100% of the exponential step
-
-    def _classify(self, exc: openai.APIError, path: str) -> _Attempt:
-        url = f"{self.url}{path}"
-        if isinstance(exc, openai.APITimeoutError):
-            return _Attempt(f"no answer from {url} within {self.config.timeout_s:g}s", retryable=True, timeout=True)
-        if isinstance(exc, openai.APIConnectionError):
-            cause = exc.__cause__ or exc
-            return _Attempt(f"cannot reach {url}: {_clip(str(cause) or type(cause).__name__)}", retryable=True)
+    def _error(self, exc: openai.APIError, what: str, url: str) -> BackendError:
         if isinstance(exc, openai.APIStatusError):
-            return self._classify_status(exc, url)
-        # a 2xx answer the client could not read (not JSON, wrong shape)
-        body = getattr(exc, "body", None) or getattr(getattr(exc, "response", None), "text", "")
-        return _Attempt(f"unreadable answer from {url} (is this an OpenAI-compatible endpoint?): "
-                        f"{_clip(str(body) or str(exc))}", retryable=False)
+            cause, retried = self._status_cause(exc, url)
+        elif isinstance(exc, openai.APITimeoutError):
+            cause, retried = f"no answer from {url} within {self.config.timeout_s:g}s", True
+        elif isinstance(exc, openai.APIConnectionError):
+            reason = exc.__cause__ or exc
+            cause, retried = f"cannot reach {url}: {_clip(str(reason) or type(reason).__name__)}", True
+        else:  # a 2xx answer the client could not read (not JSON, wrong shape)
+            body = getattr(exc, "body", None) or getattr(getattr(exc, "response", None), "text", "")
+            cause, retried = _unreadable(url, str(body) or str(exc)), False
+        if retried:
+            cause = f"{what} failed after {_attempts(exc)} attempt(s): {cause}"
+        kind = BackendTimeout if isinstance(exc, openai.APITimeoutError) else BackendError
+        return kind(self._redact(cause))
 
-    def _classify_status(self, exc: openai.APIStatusError, url: str) -> _Attempt:
+    def _status_cause(self, exc: openai.APIStatusError, url: str) -> tuple[str, bool]:
+        """One line for an error status, and whether the client retries that status."""
         status = exc.status_code
         detail = _server_message(exc)
-        if status in _RETRY_STATUS or status >= 500:
-            return _Attempt(f"{url} answered {status}: {detail}", retryable=True,
-                            retry_after=_retry_after(exc.response.headers))
+        if status in _RETRIED_STATUS or status >= 500:
+            wait = exc.response.headers.get("retry-after")
+            return f"{url} answered {status}: {detail}" + (f" (Retry-After: {wait})" if wait else ""), True
         if status == 401:
-            cause = f"endpoint rejected the API key (401) at {url}: set GLMV_API_KEY"
-        elif status == 403:
-            cause = f"endpoint refused access (403) at {url}: {detail}; check GLMV_API_KEY's permissions"
-        elif status == 404:
-            cause = (f"not found (404) at {url}: {detail}; check GLMV_BASE_URL (vLLM and SGLang end in /v1) "
-                     f"and GLMV_MODEL ({self._model or 'unset'})")
-        else:
-            cause = f"endpoint rejected the request ({status}) at {url}: {detail}"
-        return _Attempt(cause, retryable=False)
+            return f"endpoint rejected the API key (401) at {url}: set GLMV_API_KEY", False
+        if status == 403:
+            return f"endpoint refused access (403) at {url}: {detail}; check GLMV_API_KEY's permissions", False
+        if status == 404:
+            return (f"not found (404) at {url}: {detail}; check GLMV_BASE_URL (vLLM and SGLang end in /v1) "
+                    f"and GLMV_MODEL ({self._model or 'unset'})"), False
+        return f"endpoint rejected the request ({status}) at {url}: {detail}", False
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._secret, "***") if self._secret else text
+        return text.replace(self._key, "***") if self._key not in ("", NO_KEY) else text
+
+
+def _first_model(models: list[str], url: str) -> str:
+    if not models:
+        raise BackendError(f"{url}/models lists no model: set GLMV_MODEL")
+    return models[0]
+
+
+def _unreadable(url: str, detail: str) -> str:
+    return f"unreadable answer from {url} (is this an OpenAI-compatible endpoint?): {_clip(detail, 160)}"
+
+
+def _attempts(exc: openai.APIError) -> int:
+    """Requests the client made: its ``x-stainless-retry-count`` header on the last one, plus one."""
+    count = exc.request.headers.get("x-stainless-retry-count", "0")
+    return int(count) + 1 if count.isdigit() else 1
 
 
 def _reasoning(message: Any) -> str | None:
@@ -370,27 +354,6 @@ def _server_message(exc: openai.APIStatusError) -> str:
         if message:
             return _clip(str(message))
     return _clip(exc.response.text or exc.message)
-
-
-def _retry_after(headers: Any) -> float | None:
-    """Seconds from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date); None when absent or bad."""
-    value = headers.get("retry-after-ms")
-    if value is not None:
-        try:
-            return float(value) / 1000
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        try:
-            moment = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, moment.timestamp() - time.time())
 
 
 def _clip(text: str, limit: int = 300) -> str:
