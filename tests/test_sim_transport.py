@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import socket
+import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from adb_shell.adb_device import AdbDeviceTcp
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image
 from test_mobile_support import ADB, FAST, RealAdb, free_port, key_fixture
 
@@ -19,8 +23,8 @@ from glmv_agent.environments.android.connection import AdbClient, Target
 from glmv_agent.environments.android.keys import AdbSigner, create_key, key_path
 from glmv_agent.environments.android.sim.device import SimulatedPhone
 from glmv_agent.environments.android.sim.render import render, render_png
-from glmv_agent.environments.android.sim.transport import pack
-from glmv_agent.errors import DeviceError
+from glmv_agent.environments.android.sim.transport import decode_android_pubkey, pack
+from glmv_agent.errors import ConfigError, DeviceError
 
 needs_adb = pytest.mark.skipif(ADB is None, reason="Debian's adb client is not installed (apt-get install adb)")
 
@@ -99,14 +103,45 @@ def test_adb_shell_with_auth_signs_with_a_key_the_phone_already_trusts(key: Path
         device.close()
 
 
-def test_client_offers_its_key_and_the_phone_remembers_it(key: Path) -> None:
-    with SimulatedPhone(auth="accept") as phone:
+def test_a_key_we_create_is_private_and_the_phone_accepts_then_remembers_it(tmp_path: Path) -> None:
+    previous = os.umask(0o022)  # a usual umask: a plain open() would leave the key readable by everyone
+    try:
+        key = key_path(tmp_path / "keys" / "adbkey")  # --adb-key naming a file that does not exist yet
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    with SimulatedPhone(auth="accept") as phone:  # sim-device --auth accept: a new key is allowed
         AdbClient(Target(host="127.0.0.1", port=phone.port), key=key, options=FAST).close()
         assert len(phone.server.auth.authorized) == 1
+        offered = decode_android_pubkey(key.with_name("adbkey.pub").read_bytes())  # the phone's own decoding
+        assert phone.server.auth.authorized[0].public_numbers() == offered.public_numbers()
         client = AdbClient(Target(host="127.0.0.1", port=phone.port), key=key, options=FAST)
         assert len(phone.server.auth.authorized) == 1  # the second time the signature was enough
         assert client.run("echo hi") == ("hi\n", 0)
         client.close()
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n", "cannot use the ADB key"),
+    (ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+     "is not a 2048-bit RSA key"),
+])
+def test_an_unusable_key_file_is_one_config_error_line(tmp_path: Path, content: bytes, message: str) -> None:
+    bad = tmp_path / "adbkey"
+    bad.write_bytes(content)
+    with pytest.raises(ConfigError) as caught:
+        AdbClient(Target(host="127.0.0.1", port=free_port()), key=bad, options=FAST)
+    text = str(caught.value)
+    assert "\n" not in text and message in text and str(bad) in text and "--adb-key" in text
+
+
+def test_a_key_without_its_pub_file_gets_the_same_public_key_written(key: Path, tmp_path: Path) -> None:
+    alone = tmp_path / "adbkey"
+    alone.write_bytes(key.read_bytes())
+    AdbSigner(alone)
+    written = alone.with_name("adbkey.pub").read_bytes()
+    assert written.split()[0] == key.with_name("adbkey.pub").read_bytes().split()[0]
 
 
 def test_refused_key_gives_one_line_telling_what_to_do(key: Path) -> None:
