@@ -73,6 +73,7 @@ def parse_autoglm(text: str) -> Decision:
 @register("autoglm-phone/mobile")
 class AutoglmPhoneProfile(ProfileBase):
     platform = Platform.MOBILE
+    templates = {"autoglm_system.txt": frozenset({"date"})}
 
     def parse(self, text: str) -> Decision:
         return parse_autoglm(text)

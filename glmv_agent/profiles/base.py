@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from importlib import resources
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import ClassVar
 
 from ..errors import ConfigError
 from ..types import GenerationParams, HistoryItem, ImagePart, Platform, TextPart
+from .templates import load_template
 
 _REGISTRY: dict[str, Callable[[Path | None], object]] = {}
 
@@ -41,27 +42,23 @@ class ProfileBase:
 
     key: str = ""
     platform: Platform
+    # Template file -> the placeholder names render() fills in it. Every template is loaded and checked against
+    # this when the profile is built, so a misspelled placeholder fails before any model call.
+    templates: ClassVar[Mapping[str, frozenset[str]]] = {}
 
     def __init__(self, prompt_dir: Path | None = None) -> None:
         self.prompt_dir = prompt_dir
-        self._cache: dict[str, str] = {}
-
-    def template(self, name: str) -> str:
-        """Template text: ``prompt_dir/name`` when the user supplied it, else the packaged one."""
-        if name not in self._cache:
-            custom = self.prompt_dir / name if self.prompt_dir else None
-            if custom is not None and custom.is_file():
-                self._cache[name] = custom.read_text(encoding="utf-8")
-            else:
-                packaged = resources.files("glmv_agent.prompts").joinpath(name)
-                self._cache[name] = packaged.read_text(encoding="utf-8")
-        return self._cache[name]
+        self._loaded = {name: load_template(name, prompt_dir, names) for name, names in self.templates.items()}
 
     def fill(self, name: str, **values: str) -> str:
-        text = self.template(name)
-        for key, value in values.items():
-            text = text.replace("{{" + key + "}}", value)
-        return text
+        """Template ``name`` rendered with ``values`` in one pass; substituted text is never expanded again.
+
+        ``values`` must be exactly the names declared in ``templates`` for ``name`` (a mismatch is a bug here).
+        """
+        declared = self.templates[name]
+        if set(values) != declared:
+            raise TypeError(f"{type(self).__name__} fills {sorted(values)} into {name} but declares {sorted(declared)}")
+        return self._loaded[name].render(values)
 
     def generation_defaults(self) -> GenerationParams:
         return GenerationParams()

@@ -117,6 +117,8 @@ class _DesktopProfile(ProfileBase):
 
 @register("glm-4.1v/desktop")
 class Glm41vDesktopProfile(_DesktopProfile):
+    templates = {"glm41v_desktop.txt": frozenset({"task", "history", "notes"})}
+
     def render(
         self, task: str, observation: Observation, history: list[HistoryItem], notes: list[str]
     ) -> list[ChatMessage]:
@@ -136,11 +138,17 @@ class Glm41vDesktopProfile(_DesktopProfile):
 
 @register("glm-4.5v/desktop")
 class Glm45vDesktopProfile(_DesktopProfile):
+    templates = {
+        "glm45v_desktop_head.txt": frozenset({"task", "action_space"}),
+        "glm45v_desktop_actions.txt": frozenset(),
+        "glm45v_desktop_tail.txt": frozenset({"memory", "notes"}),
+    }
+
     def render(
         self, task: str, observation: Observation, history: list[HistoryItem], notes: list[str]
     ) -> list[ChatMessage]:
         steps = self.executed(history)
-        head = self.fill("glm45v_desktop_head.txt", task=task, action_space=self.template("glm45v_desktop_actions.txt"))
+        head = self.fill("glm45v_desktop_head.txt", task=task, action_space=self.fill("glm45v_desktop_actions.txt"))
         content: list[TextPart | ImagePart] = []
         current = head.rstrip("\n")
         with_images = min(MAX_HISTORY_IMAGES, len(steps))

@@ -108,6 +108,7 @@ def protocol_dict(action: Any) -> dict[str, Any]:
 
 class _MobileProfile(ProfileBase):
     platform = Platform.MOBILE
+    placeholders = frozenset({"task", "apps", "history", "notes"})
     template_name = ""
     apps = GLM41V_APPS
 
@@ -137,6 +138,7 @@ class _MobileProfile(ProfileBase):
 @register("glm-4.1v/mobile")
 class Glm41vMobileProfile(_MobileProfile):
     template_name = "glm41v_mobile.txt"
+    templates = {template_name: _MobileProfile.placeholders}
     apps = GLM41V_APPS
 
     def history_text(self, history: list[HistoryItem]) -> str:
@@ -155,6 +157,7 @@ class Glm41vMobileProfile(_MobileProfile):
 @register("glm-4.5v/mobile")
 class Glm45vMobileProfile(_MobileProfile):
     template_name = "glm45v_mobile.txt"
+    templates = {template_name: _MobileProfile.placeholders}
     apps = GLM45V_APPS
 
     def history_text(self, history: list[HistoryItem]) -> str:

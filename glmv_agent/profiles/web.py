@@ -130,6 +130,7 @@ def _memory(history: list[HistoryItem]) -> str:
 
 class _WebProfile(ProfileBase):
     platform = Platform.WEB
+    placeholders = frozenset({"task", "site", "time", "history", "memory", "elements", "notes"})
     template_name = ""
 
     def parse(self, text: str) -> Decision:
@@ -150,11 +151,13 @@ class _WebProfile(ProfileBase):
 @register("glm-4.1v/web")
 class Glm41vWebProfile(_WebProfile):
     template_name = "glm41v_web.txt"
+    templates = {template_name: _WebProfile.placeholders}
 
 
 @register("glm-4.5v/web")
 class Glm45vWebProfile(_WebProfile):
     template_name = "glm45v_web.txt"
+    templates = {template_name: _WebProfile.placeholders}
 
 
 __all__ = ["Glm41vWebProfile", "Glm45vWebProfile", "elements_text", "parse_action_line", "parse_web"]
