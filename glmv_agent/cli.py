@@ -52,6 +52,7 @@ def _add_run(sub: Any) -> None:
     run.add_argument("--max-reasks", type=int, default=2, help="re-asks after unusable model output, per step")
     run.add_argument("--out", type=Path, help="run folder (default: runs/<time>-<task>)")
     run.add_argument("--prompt-dir", type=Path, help="folder with prompt templates overriding the packaged ones")
+    run.add_argument("--lang", choices=("zh", "en"), help="AutoGLM-Phone's system prompt language (default zh)")
     run.add_argument("--fake-screen", action="store_true", help="use an in-memory screen instead of a device")
     safety = run.add_argument_group("oversight")
     safety.add_argument("--confirm", action="store_true", help="ask before each action (yes / no / stop)")
@@ -187,7 +188,8 @@ def _guard(args: argparse.Namespace, progress: LiveProgress) -> Guard:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    profile = get_profile(profile_key(args.model, args.platform, getattr(args, "web_mode", None)), args.prompt_dir)
+    key = profile_key(args.model, args.platform, getattr(args, "web_mode", None))
+    profile = get_profile(key, args.prompt_dir, lang=args.lang)
     secrets = SecretStore.from_sources(args.secret, args.secrets_file)
     backend = make_backend(args)
     config = AgentConfig(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from glmv_agent.profiles import get_profile
@@ -50,10 +51,18 @@ def test_glm41v_mobile_history_layout_and_app_list() -> None:
     profile = get_profile(key)
     empty = profile.render("Open Wi-Fi", obs(Platform.MOBILE), [], []).pop().text()
     assert "first step" in empty and "Google Chat" in empty and "The current user goal/request is: Open Wi-Fi" in empty
-    history = [step(key, 'Memory: None\nReason: open settings\nAction: {"action_type": "open_app", "app_name": '
-                         '"Settings"}', (1080, 2400), 10)]
+    history = [
+        step(key, 'Memory: None\nReason: open settings\nAction: {"action_type": "open_app", "app_name": "Settings"}',
+             (1080, 2400), 10),
+        step(key, 'Memory: {"ssid": "Home-5G"}\nReason: read the name\nAction: {"action_type": "answer", '
+                  '"text": "Home-5G"}', (1080, 2400), 11),
+    ]
     text = profile.render("Open Wi-Fi", obs(Platform.MOBILE), history, []).pop().text()
-    assert 'Step 1:\nThough: open settings\nAction: {"action_type": "open_app", "app_name": "Settings"}' in text
+    # The official harness's layout: Step i from 0, Memory, Reason, Action as a Python-dict literal.
+    assert ("Step 0:\nMemory: None\nReason: open settings\nAction: {'action_type': 'open_app', 'app_name': "
+            "'Settings'}\nStep 1:\nMemory: {\"ssid\": \"Home-5G\"}\nReason: read the name\n"
+            "Action: {'action_type': 'answer', 'text': 'Home-5G'}") in text
+    assert "Though" not in text and "first step" not in text
 
 
 def test_glm41v_desktop_current_first_then_half_size_history_oldest_first() -> None:
@@ -135,7 +144,7 @@ def test_notes_reach_the_prompt() -> None:
 def test_prompt_directory_overrides_templates(tmp_path: Path) -> None:
     (tmp_path / "glm45v_mobile.txt").write_text("CUSTOM {{task}} :: {{history}}", encoding="utf-8")
     message = get_profile("glm-4.5v/mobile", prompt_dir=tmp_path).render("hello", obs(Platform.MOBILE), [], []).pop()
-    assert message.text() == "CUSTOM hello :: "
+    assert message.text() == "CUSTOM hello :: No action has been taken yet; this is the first step."
     untouched = get_profile("glm-4.5v/web", prompt_dir=tmp_path)
     assert "# Task Platform\nWeb" in untouched.render("x", obs(Platform.WEB), [], []).pop().text()
 
@@ -143,3 +152,55 @@ def test_prompt_directory_overrides_templates(tmp_path: Path) -> None:
 def test_every_part_is_text_or_image() -> None:
     message = get_profile("glm-4.5v/mobile").render("t", obs(Platform.MOBILE), [], []).pop()
     assert all(isinstance(p, (TextPart, ImagePart)) for p in message.content)
+
+
+def test_glm45v_mobile_first_step_says_no_action_yet_and_glm41v_desktop_keeps_an_empty_history() -> None:
+    mobile = get_profile("glm-4.5v/mobile").render("Open Wi-Fi", obs(Platform.MOBILE), [], []).pop().text()
+    section = mobile.split("# Historical Actions and Current Memory\n", 1)[1].split("\n#", 1)[0]
+    assert section.strip() == "No action has been taken yet; this is the first step."
+    desktop = get_profile("glm-4.1v/desktop").render("Mirror it", obs(Platform.DESKTOP, (1920, 1080)), [], []).pop()
+    assert desktop.text().rstrip().endswith("Mirror it") and "History actions" not in desktop.text()
+
+
+def test_web_prompt_clock_is_beijing_time_whatever_the_machine_zone() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from glmv_agent.profiles.web import beijing_time
+
+    assert beijing_time(datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc)) == "2026-12-01, 07:00 AM"
+    somewhere_else = timezone(timedelta(hours=-7))
+    assert beijing_time(datetime(2026, 6, 1, 5, 0, tzinfo=somewhere_else)) == "2026-06-01, 08:00 PM"
+
+
+@pytest.mark.parametrize(("lang", "date_line", "rule"), [
+    ("zh", "今天的日期是：2026年11月30日 星期一", "18. 结束任务前"),
+    ("en", "Today's date is: 2026-11-30 Monday", "18. Before finishing"),
+])
+def test_autoglm_system_prompt_in_both_languages_with_all_18_rules(lang: str, date_line: str, rule: str) -> None:
+    import re
+    from datetime import datetime
+
+    from glmv_agent.profiles.autoglm import today
+
+    profile = get_profile("autoglm-phone/mobile", lang=lang)
+    system = profile.render("打开设置", obs(Platform.MOBILE), [], [])[0].text()
+    assert system.startswith(date_line.split("：")[0].split(": ")[0])
+    assert today(lang, datetime(2026, 11, 30)) == date_line.split("：")[-1].split(": ")[-1]
+    assert rule in system
+    assert [int(n) for n in re.findall(r"^(\d+)\. ", system, re.MULTILINE)] == list(range(1, 19))
+    actions = re.findall(r'^- (do\(action="[^"]+"|finish\()', system, re.MULTILINE)
+    assert len(actions) == 16 and 'do(action="Long Press"' in actions and "finish(" in actions
+
+
+def test_profile_options_and_prompt_dir_mistakes_are_clear_errors(tmp_path: Path) -> None:
+    from glmv_agent.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="must be one of zh, en"):
+        get_profile("autoglm-phone/mobile", lang="fr")
+    with pytest.raises(ConfigError, match="takes no 'lang' option"):
+        get_profile("glm-4.5v/mobile", lang="en")
+    with pytest.raises(ConfigError, match="is not a folder"):
+        get_profile("glm-4.5v/mobile", prompt_dir=tmp_path / "missing")
+    (tmp_path / "glm45v_mobil.txt").write_text("{{task}}", encoding="utf-8")
+    with pytest.raises(ConfigError, match="glm45v_mobil.txt names no prompt template"):
+        get_profile("glm-4.5v/mobile", prompt_dir=tmp_path)

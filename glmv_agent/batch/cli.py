@@ -36,6 +36,7 @@ def register_commands(sub: Any) -> None:
     batch.add_argument("--shard", help="i/n: run only every n-th task starting at i (0-based)")
     batch.add_argument("--model", default="glm-4.5v", help="default model for lines that name none")
     batch.add_argument("--max-steps", type=int, default=30)
+    batch.add_argument("--lang", choices=("zh", "en"), help="AutoGLM-Phone's system prompt language (default zh)")
     batch.add_argument("--fake-screen", action="store_true", help="in-memory screens instead of devices")
     add_endpoint_arguments(batch)
     add_platform_arguments(batch)
@@ -56,7 +57,8 @@ def _builder(args: argparse.Namespace) -> Any:
             options.url = task.url
         if slot or task.device:
             options.device = task.device or slot
-        profile = get_profile(profile_key(task.model, task.platform, getattr(args, "web_mode", None)))
+        key = profile_key(task.model, task.platform, getattr(args, "web_mode", None))
+        profile = get_profile(key, lang=args.lang if task.model == "autoglm-phone" else None)
         if options.replay:
             backend = make_backend(options)
         else:  # one endpoint client for the whole batch

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from ..errors import ParseError
+from ..errors import ConfigError, ParseError
 from ..literal import read_call
 from ..parsing import build_action, clip, ints_in, split_reasoning, strip_boxes
 from ..types import ChatMessage, Decision, GenerationParams, HistoryItem, Observation, Platform
@@ -24,6 +25,8 @@ _ACTIONS = {
 }
 _POINT_ARGS = ("element", "start", "end")
 _STRING_ARGS = ("text", "app", "message", "duration", "instruction")
+LANGUAGES = ("zh", "en")
+_WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 _CALL = re.compile(r"\b(do|finish)\s*\(")
 
 
@@ -70,10 +73,30 @@ def parse_autoglm(text: str) -> Decision:
     return Decision(action=action, thought=sections.thinking, action_text=call_text, answer_text=answer, raw=text)
 
 
+def today(lang: str, now: datetime | None = None) -> str:
+    """The date line's value as the official client writes it: ``2026年11月30日 星期一`` / ``2026-11-30 Monday``."""
+    now = now or datetime.now()
+    if lang == "zh":
+        return f"{now:%Y年%m月%d日} {_WEEKDAYS_ZH[now.weekday()]}"
+    return f"{now:%Y-%m-%d %A}"
+
+
 @register("autoglm-phone/mobile")
 class AutoglmPhoneProfile(ProfileBase):
     platform = Platform.MOBILE
-    templates = {"autoglm_system.txt": frozenset({"date"})}
+    # Both languages are loaded (and checked) when the profile is built; `lang` picks the one sent.
+    templates = {f"autoglm_system_{lang}.txt": frozenset({"date"}) for lang in LANGUAGES}
+    options = frozenset({"lang"})
+
+    def __init__(self, prompt_dir: Path | None = None, lang: str = "zh") -> None:
+        """``lang``: the system prompt's language, ``zh`` (default: what the model was mostly trained on) or ``en``.
+
+        Raises ConfigError for another language.
+        """
+        if lang not in LANGUAGES:
+            raise ConfigError(f"AutoGLM-Phone's prompt language must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+        super().__init__(prompt_dir)
+        self.lang = lang
 
     def parse(self, text: str) -> Decision:
         return parse_autoglm(text)
@@ -88,8 +111,8 @@ class AutoglmPhoneProfile(ProfileBase):
     def render(
         self, task: str, observation: Observation, history: list[HistoryItem], notes: list[str]
     ) -> list[ChatMessage]:
-        date = datetime.now().strftime("%Y-%m-%d, %A")
-        messages = [ChatMessage(role="system", content=[self.text(self.fill("autoglm_system.txt", date=date))])]
+        system = self.fill(f"autoglm_system_{self.lang}.txt", date=today(self.lang))
+        messages = [ChatMessage(role="system", content=[self.text(system)])]
         steps = self.executed(history)
         for index, item in enumerate(steps):
             decision = item.decision

@@ -10,7 +10,7 @@ from ..errors import ConfigError
 from ..types import GenerationParams, HistoryItem, ImagePart, Platform, TextPart
 from .templates import load_template
 
-_REGISTRY: dict[str, Callable[[Path | None], object]] = {}
+_REGISTRY: dict[str, type] = {}
 
 MODELS = ("glm-4.1v", "glm-4.5v", "autoglm-phone")
 
@@ -19,7 +19,7 @@ def register(key: str) -> Callable[[type], type]:
     """Class decorator: register a profile class under ``model/platform``."""
 
     def wrap(cls: type) -> type:
-        _REGISTRY[key] = lambda prompt_dir: cls(prompt_dir=prompt_dir)
+        _REGISTRY[key] = cls
         cls.key = key
         return cls
 
@@ -30,11 +30,32 @@ def profile_keys() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_profile(key: str, prompt_dir: Path | str | None = None):  # noqa: ANN201 - returns a PromptProfile
-    """The prompt profile for ``model/platform`` (e.g. ``glm-4.5v/web``); ``prompt_dir`` overrides templates."""
+def get_profile(key: str, prompt_dir: Path | str | None = None, **options: str | None):  # noqa: ANN201 - PromptProfile
+    """The prompt profile for ``model/platform`` (e.g. ``glm-4.5v/web``); ``prompt_dir`` overrides templates.
+
+    ``options`` are profile settings such as ``lang`` (AutoGLM-Phone's prompt language); None means the profile's
+    default. Raises ConfigError for an unknown key, an option the profile does not take, a ``prompt_dir`` that is
+    not a folder, a file in it that names no template of this profile, or a template with an unknown placeholder.
+    """
     if key not in _REGISTRY:
         raise ConfigError(f"no prompt profile '{key}'; available: {', '.join(profile_keys())}")
-    return _REGISTRY[key](Path(prompt_dir) if prompt_dir else None)
+    cls = _REGISTRY[key]
+    given = {name: value for name, value in options.items() if value is not None}
+    for name in given:
+        if name not in cls.options:
+            raise ConfigError(f"the {key} profile takes no '{name}' option")
+    folder = Path(prompt_dir) if prompt_dir else None
+    if folder is not None and not folder.is_dir():
+        raise ConfigError(f"--prompt-dir {folder} is not a folder")
+    return cls(prompt_dir=folder, **given)
+
+
+def known_templates() -> list[str]:
+    """Every template file name some profile reads (what a --prompt-dir may override)."""
+    names: set[str] = set()
+    for cls in _REGISTRY.values():
+        names.update(cls.templates)
+    return sorted(names)
 
 
 class ProfileBase:
@@ -45,10 +66,21 @@ class ProfileBase:
     # Template file -> the placeholder names render() fills in it. Every template is loaded and checked against
     # this when the profile is built, so a misspelled placeholder fails before any model call.
     templates: ClassVar[Mapping[str, frozenset[str]]] = {}
+    options: ClassVar[frozenset[str]] = frozenset()  # settings get_profile passes on (e.g. "lang")
 
     def __init__(self, prompt_dir: Path | None = None) -> None:
         self.prompt_dir = prompt_dir
         self._loaded = {name: load_template(name, prompt_dir, names) for name, names in self.templates.items()}
+        if prompt_dir is not None:
+            self._check_prompt_dir(prompt_dir)
+
+    def _check_prompt_dir(self, prompt_dir: Path) -> None:
+        """A template-like file in ``prompt_dir`` that no profile reads is most likely a misspelled name."""
+        known = set(known_templates())
+        strays = sorted(p.name for p in prompt_dir.glob("*.txt") if p.name not in known)
+        if strays:
+            raise ConfigError(f"--prompt-dir {prompt_dir}: {', '.join(strays)} names no prompt template; "
+                              f"the templates are: {', '.join(sorted(known))}")
 
     def fill(self, name: str, **values: str) -> str:
         """Template ``name`` rendered with ``values`` in one pass; substituted text is never expanded again.

@@ -111,6 +111,7 @@ class _MobileProfile(ProfileBase):
     placeholders = frozenset({"task", "apps", "history", "notes"})
     template_name = ""
     apps = GLM41V_APPS
+    first_step_text = ""
 
     def __init__(self, prompt_dir=None, apps: str | None = None) -> None:  # noqa: ANN001
         super().__init__(prompt_dir)
@@ -121,7 +122,21 @@ class _MobileProfile(ProfileBase):
         return parse_mobile(text)
 
     def history_text(self, history: list[HistoryItem]) -> str:
-        raise NotImplementedError
+        """Earlier steps as the official harnesses lay them out (GLM-4.1V and GLM-4.5V alike): ``Step i:`` from 0,
+        then ``Memory:`` (``None`` when empty), ``Reason:`` and ``Action:`` with the action as a Python-dict literal.
+        Before the first action, one sentence says that nothing has been done yet."""
+        steps = self.executed(history)
+        if not steps:
+            return self.first_step_text
+        lines = []
+        for number, item in enumerate(steps):
+            decision = item.decision
+            assert decision is not None
+            lines.append(
+                f"Step {number}:\nMemory: {decision.memory or 'None'}\nReason: {decision.thought}\n"
+                f"Action: {protocol_dict(decision.action)!r}"
+            )
+        return "\n".join(lines)
 
     def render(
         self, task: str, observation: Observation, history: list[HistoryItem], notes: list[str]
@@ -141,17 +156,7 @@ class Glm41vMobileProfile(_MobileProfile):
     templates = {template_name: _MobileProfile.placeholders}
     apps = GLM41V_APPS
 
-    def history_text(self, history: list[HistoryItem]) -> str:
-        steps = self.executed(history)
-        if not steps:
-            return "Nothing has been done yet; this is the first step."
-        parts = []
-        for number, item in enumerate(steps, start=1):
-            decision = item.decision
-            assert decision is not None
-            # "Though:" is the label the official GLM-4.1V AndroidWorld harness writes.
-            parts.append(f"Step {number}:\nThough: {decision.thought}\nAction: {decision.action_text}\n\n")
-        return "".join(parts)
+    first_step_text = "Nothing has been done yet; this is the first step."
 
 
 @register("glm-4.5v/mobile")
@@ -160,17 +165,7 @@ class Glm45vMobileProfile(_MobileProfile):
     templates = {template_name: _MobileProfile.placeholders}
     apps = GLM45V_APPS
 
-    def history_text(self, history: list[HistoryItem]) -> str:
-        lines = []
-        for number, item in enumerate(self.executed(history)):
-            decision = item.decision
-            assert decision is not None
-            memory = decision.memory or "None"
-            lines.append(
-                f"Step {number}:\nMemory: {memory}\nReason: {decision.thought}\n"
-                f"Action: {protocol_dict(decision.action)!r}"
-            )
-        return "\n".join(lines)
+    first_step_text = "No action has been taken yet; this is the first step."
 
 
 __all__ = ["Glm41vMobileProfile", "Glm45vMobileProfile", "parse_mobile", "protocol_dict"]

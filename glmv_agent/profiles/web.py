@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..errors import ParseError
 from ..parsing import box_spans, build_action, clip, labelled, split_reasoning, strip_boxes
@@ -141,11 +142,17 @@ class _WebProfile(ProfileBase):
     ) -> list[ChatMessage]:
         prompt = self.fill(
             self.template_name, task=task, site=observation.url or "the current website",
-            time=datetime.now().strftime("%Y-%m-%d, %I:00 %p"), history=history_lines(history),
+            time=beijing_time(), history=history_lines(history),
             memory=_memory(history), elements=elements_text(observation.elements),
             notes=self.notes_text([*observation.notes, *notes]),
         ).strip()
         return [ChatMessage(role="user", content=[self.image(observation.model_image), self.text(prompt)])]
+
+
+def beijing_time(now: datetime | None = None) -> str:
+    """The web prompts' "current time in Beijing": the hour in Asia/Shanghai whatever the machine's zone."""
+    moment = (now or datetime.now(tz=ZoneInfo("UTC"))).astimezone(ZoneInfo("Asia/Shanghai"))
+    return moment.strftime("%Y-%m-%d, %I:00 %p")
 
 
 @register("glm-4.1v/web")
