@@ -93,6 +93,8 @@ def _add_parse(sub: Any) -> None:
     parse.add_argument("file", nargs="?", default="-", help="file with the model's text, or - for stdin")
     parse.add_argument("--model", choices=MODELS, required=True)
     parse.add_argument("--platform", choices=sorted(PLATFORM_MODULES), required=True)
+    parse.add_argument("--as-reasoning", action="store_true",
+                       help="the text came as reasoning_content with empty content: read the action from its tail")
     parse.set_defaults(func=cmd_parse)
 
 
@@ -127,10 +129,14 @@ def profile_key(model: str, platform: str, web_mode: str | None = None) -> str:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"the input is not UTF-8 text (byte {exc.start})") from None
     profile = get_profile(profile_key(args.model, args.platform))
     try:
-        decision = profile.parse(text)
+        decision = profile.parse(text, tail=args.as_reasoning)
     except ParseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

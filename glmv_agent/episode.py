@@ -16,9 +16,19 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from .actions import Answer, is_terminal, outcome_of
-from .errors import ActionNotSupported, BackendError, ConfigError, DeviceError, ParseError, StepError, UserAbort
+from .errors import (
+    ActionNotSupported,
+    BackendError,
+    ConfigError,
+    DeviceError,
+    ParseError,
+    StepError,
+    ThinkingCut,
+    UserAbort,
+)
 from .oversight.guard import WAIT_TYPES, Guard, screen_changed
 from .oversight.secrets import SecretStore
+from .parsing import parse_completion
 from .recording import RunRecorder, StepRecord
 from .types import ChatMessage, Completion, Decision, GenerationParams, HistoryItem, Observation, Outcome
 
@@ -131,10 +141,10 @@ class Episode:
                 return None, record
             started = time.perf_counter()
             try:
-                decision = self.s.profile.parse(completion.full_text())
+                decision = parse_completion(self.s.profile, completion)
             except ParseError as exc:
                 record.timings["parse"] = time.perf_counter() - started
-                record.error, record.error_kind = str(exc), "parse"
+                record.error, record.error_kind = str(exc), "thinking_cut" if isinstance(exc, ThinkingCut) else "parse"
                 self._emit(record)
                 self.notes = [f"Your previous reply could not be used ({exc}). Reply again in the required format."]
                 continue

@@ -3,6 +3,7 @@
 GlmvError
  +-- ModelOutputError          the model's text is unusable; the loop feeds it back and re-asks
  |    +-- ParseError            no valid action could be read from the text
+ |    |    +-- ThinkingCut       the model stopped while thinking: nothing it wrote is executed
  |    +-- ActionNotSupported    a valid action this environment cannot perform
  +-- BackendError              the model endpoint failed (after retries)
  |    +-- BackendTimeout
@@ -26,6 +27,14 @@ class ModelOutputError(GlmvError):
 
 class ParseError(ModelOutputError):
     """No valid action could be read from the model's text."""
+
+
+class ThinkingCut(ParseError):
+    """The reply ended inside the thinking (``<think>`` never closed, or the server stopped on length there).
+
+    Nothing written in unfinished thinking is an action; a thinking-budget pass can catch this kind and ask for the
+    answer, otherwise the loop re-asks like for any ParseError.
+    """
 
 
 class ActionNotSupported(ModelOutputError):

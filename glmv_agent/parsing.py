@@ -1,28 +1,35 @@
-"""Text surgery shared by every profile's parser: think/answer split, box markers, labelled sections.
+"""Text surgery shared by every profile's parser: think/answer split, box markers, labelled sections, the reply tail.
 
 Real GLM outputs break in known ways (glm-output-format.md): missing ``</answer>``, no tags at all, separated
 reasoning, box markers stripped / space-padded / misspelled (``<|start_of_box|>``), two box spans where the first is
-prose, boxes inside ``<think>``, trailing tags glued to the action, truncation, repetition. These helpers normalise
-the text so that grammar-specific parsers only see the answer part.
+prose, boxes inside ``<think>``, trailing tags glued to the action, repeated or stray think tags, truncation,
+repetition. These helpers normalise the text so that grammar-specific parsers only see the answer part. Nothing
+written inside unfinished thinking is ever an answer (:class:`ThinkingCut`).
+
+Every pattern here is written so that no two adjacent repeats can match the same character, so a search costs time
+linear in the text (64 KB of spaces, ``<`` or ``|`` included); replies over MAX_REPLY characters are refused outright.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 from pydantic import TypeAdapter, ValidationError
 
 from .actions import Action
-from .errors import ParseError
+from .errors import ParseError, ThinkingCut
+from .literal import SURROGATE
+from .types import Completion, Decision, PromptProfile
 
-BOX_OPEN = re.compile(r"<\s*\|?\s*(?:begin|start|beign)_of_box\s*\|?\s*>", re.IGNORECASE)
-BOX_CLOSE = re.compile(r"<\s*\|?\s*end_of_box\s*\|?\s*>", re.IGNORECASE)
-_THINK_OPEN = re.compile(r"<\s*think\s*>", re.IGNORECASE)
-_THINK_CLOSE = re.compile(r"<\s*/\s*think\s*>", re.IGNORECASE)
-_ANSWER_OPEN = re.compile(r"<\s*answer\s*>", re.IGNORECASE)
-_ANSWER_CLOSE = re.compile(r"<\s*/\s*answer\s*>", re.IGNORECASE)
+MAX_REPLY = 1_000_000  # characters; max_tokens never allows this much, so more is degenerate output
+BOX_OPEN = re.compile(r"<\s*(?:\|\s*)?(?:begin|start|beign)_of_box\s*(?:\|\s*)?>", re.IGNORECASE)
+BOX_CLOSE = re.compile(r"<\s*(?:\|\s*)?end_of_box\s*(?:\|\s*)?>", re.IGNORECASE)
+_TAG = re.compile(r"<\s*(?:(/)\s*)?(think|answer)\s*>", re.IGNORECASE)
 _SPECIAL = re.compile(r"<\|(?:user|assistant|observation|endoftext|system)\|>")
+_MEMORY_NEXT = re.compile(r"(?:\*\*)?\b(?:Memory_Updated|Memory)\s*(?:\*\*\s*)?[:：]", re.IGNORECASE)
+_LABELS: dict[str, re.Pattern[str]] = {}
 _ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
 
 
@@ -32,46 +39,81 @@ class Sections:
     answer: str  # visible answer, box markers still in place
 
 
+class _Envelope:
+    """Routes the text between think/answer tags to the thinking, the first answer block, or the text outside."""
+
+    def __init__(self, pre_filled: bool, last_close: int) -> None:
+        self.thinking_now = pre_filled  # text before a first </think> with no <think> is thinking
+        self.last_close = last_close
+        self.thinking: list[str] = []
+        self.outside: list[str] = []
+        self.answer: list[str] | None = None  # the first <answer> block, once opened
+        self.answer_open = False
+
+    def add(self, piece: str) -> None:
+        (self.thinking if self.thinking_now else self.answer if self.answer_open else self.outside).append(piece)
+
+    def tag(self, closing: bool, name: str, at: int) -> None:
+        if name == "think":
+            if closing == self.thinking_now:  # <think> opens, </think> closes; a repeated or stray one does nothing
+                self.thinking_now = not closing
+        elif self.thinking_now:
+            if not closing and at > self.last_close and self.answer is None:  # </think> lost, <answer> follows
+                self.thinking_now, self.answer, self.answer_open = False, [], True
+        elif not closing and self.answer is None:
+            self.answer, self.answer_open = [], True
+        elif closing:
+            self.answer_open = False
+
+    def visible(self) -> str:
+        return "".join(self.answer if self.answer is not None else self.outside).strip()
+
+
 def split_reasoning(text: str) -> Sections:
-    """Separate thinking from the answer, tolerating missing or stray tags."""
+    """Separate thinking from the answer.
+
+    Tolerated: a missing ``<think>`` (text before the first ``</think>`` is thinking), a lost ``</think>`` when
+    ``<answer>`` follows, repeated ``<think>`` blocks, a stray ``</think>``/``</answer>`` anywhere; no tag survives in
+    either part. With ``<answer>`` present the answer is the first answer block. Raises ThinkingCut when the thinking
+    is never closed and nothing was answered outside it, and ParseError for a reply over MAX_REPLY characters.
+    """
+    if len(text) > MAX_REPLY:
+        raise ParseError(f"the reply is {len(text):,} characters long (limit {MAX_REPLY:,}): degenerate output")
     text = _SPECIAL.sub("", text)
-    thinking = ""
-    open_m = _THINK_OPEN.search(text)
-    close_m = _THINK_CLOSE.search(text)
-    if close_m:
-        start = open_m.end() if open_m and open_m.start() < close_m.start() else 0
-        thinking, rest = text[start : close_m.start()], text[close_m.end() :]
-    elif open_m:
-        body = text[open_m.end() :]
-        answer_m = _ANSWER_OPEN.search(body)
-        if answer_m:  # </think> lost but <answer> present
-            thinking, rest = body[: answer_m.start()], body[answer_m.start() :]
-        else:  # truncated thinking: everything is reasoning, but keep it as the answer for salvage
-            thinking, rest = body, body
-    else:
-        rest = text
-    answer_m = _ANSWER_OPEN.search(rest)
-    if answer_m:
-        rest = rest[answer_m.end() :]
-        close_a = _ANSWER_CLOSE.search(rest)
-        if close_a:
-            rest = rest[: close_a.start()]
-    rest = _ANSWER_CLOSE.sub("", _ANSWER_OPEN.sub("", rest))
-    return Sections(thinking=thinking.strip(), answer=rest.strip())
+    tags = [(m.start(), m.end(), bool(m.group(1)), m.group(2).lower()) for m in _TAG.finditer(text)]
+    closes = [start for start, _, closing, name in tags if closing and name == "think"]
+    opens = [start for start, _, closing, name in tags if not closing and name == "think"]
+    envelope = _Envelope(bool(closes) and (not opens or closes[0] < opens[0]), closes[-1] if closes else -1)
+    pos = 0
+    for start, end, closing, name in tags:
+        envelope.add(text[pos:start])
+        envelope.tag(closing, name, start)
+        pos = end
+    envelope.add(text[pos:])
+    visible = envelope.visible()
+    if envelope.thinking_now and not visible:
+        raise ThinkingCut("the model stopped while thinking (the <think> part never closed), so it gave no action")
+    thinking = "\n".join(piece.strip() for piece in envelope.thinking if piece.strip())
+    return Sections(thinking=thinking, answer=visible)
 
 
-def box_spans(text: str) -> list[str]:
-    """Contents of the box spans in ``text`` in order; an unterminated last span runs to the end."""
-    spans: list[str] = []
+def box_ranges(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each box span's content in ``text``, in order; an unterminated last span runs to the end."""
+    ranges: list[tuple[int, int]] = []
     pos = 0
     while True:
         open_m = BOX_OPEN.search(text, pos)
         if not open_m:
-            return spans
+            return ranges
         close_m = BOX_CLOSE.search(text, open_m.end())
         end = close_m.start() if close_m else len(text)
-        spans.append(text[open_m.end() : end].strip())
+        ranges.append((open_m.end(), end))
         pos = close_m.end() if close_m else len(text)
+
+
+def box_spans(text: str) -> list[str]:
+    """Contents of the box spans in ``text`` in order; an unterminated last span runs to the end."""
+    return [text[start:end].strip() for start, end in box_ranges(text)]
 
 
 def strip_boxes(text: str) -> str:
@@ -79,23 +121,61 @@ def strip_boxes(text: str) -> str:
     return BOX_CLOSE.sub("", BOX_OPEN.sub("", text)).strip()
 
 
+def label_pattern(label: str) -> re.Pattern[str]:
+    """``label:`` with markdown bold and a full-width colon tolerated."""
+    if label not in _LABELS:
+        _LABELS[label] = re.compile(rf"(?:\*\*)?\b{label}\s*(?:\*\*\s*)?[:：]\s*(?:\*\*)?", re.IGNORECASE)
+    return _LABELS[label]
+
+
 def labelled(text: str, label: str, following: tuple[str, ...]) -> str | None:
     """The text after the last ``label:`` up to the next of ``following`` labels (markdown bold tolerated)."""
-    pattern = re.compile(rf"(?:\*\*)?\b{label}\s*(?:\*\*)?\s*[:：]\s*(?:\*\*)?", re.IGNORECASE)
-    matches = list(pattern.finditer(text))
-    if not matches:
+    last = None
+    for last in label_pattern(label).finditer(text):  # noqa: B007 - the last match is wanted
+        pass
+    if last is None:
         return None
-    start = matches[-1].end()
-    end = len(text)
+    start, end = last.end(), len(text)
     for other in following:
-        nxt = re.compile(rf"(?:\*\*)?\b{other}\s*(?:\*\*)?\s*[:：]", re.IGNORECASE).search(text, start)
+        nxt = label_pattern(other).search(text, start)
         if nxt:
             end = min(end, nxt.start())
     return text[start:end].strip()
 
 
+def require_tail(rest: str) -> None:
+    """Tail mode: the action must end the reply; only closing marks or a memory section may follow it."""
+    after = strip_boxes(rest).lstrip(" \t\r\n.。`*")
+    if after and not _MEMORY_NEXT.match(after):
+        raise ParseError(f"the answer came only as reasoning and does not end with an action (after it: "
+                         f"{clip(after, 60)})")
+
+
+def parse_completion(profile: PromptProfile, completion: Completion) -> Decision:
+    """The profile's decision for one completion; the one way the loop reads a reply.
+
+    Content empty with the whole answer in ``reasoning`` (and no length stop): the action is read from the
+    reasoning's tail. Otherwise the reasoning goes back inside ``<think>`` (:meth:`Completion.full_text`), so a
+    reply stopped inside its thinking raises ThinkingCut. A ParseError on a reply the server stopped at max_tokens
+    says so.
+    """
+    try:
+        if completion.answer_in_reasoning():
+            return profile.parse(completion.reasoning or "", tail=True)
+        return profile.parse(completion.full_text())
+    except ThinkingCut:
+        raise
+    except ParseError as exc:
+        if completion.finish_reason == "length":
+            raise ParseError(f"{exc} (the reply was cut off at the max_tokens limit)") from None
+        raise
+
+
 def build_action(data: dict[str, object]) -> Action:
     """Validate a dict into the Action union; turn pydantic errors into one readable ParseError."""
+    for value in data.values():
+        if isinstance(value, str) and SURROGATE.search(value):
+            raise ParseError("an action argument holds a lone surrogate (not valid Unicode)")
     try:
         return _ACTION_ADAPTER.validate_python(data)
     except ValidationError as exc:
@@ -107,12 +187,19 @@ def build_action(data: dict[str, object]) -> Action:
 def ints_in(value: object, count: int, what: str) -> list[int]:
     """Read ``count`` integers from a list, nested list or string like '[12, 34]'."""
     if isinstance(value, str):
-        numbers: list[object] = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", value)]
+        numbers: list[object] = [_finite(n, what) for n in re.findall(r"-?\d+(?:\.\d+)?", value[:1000])]
     else:
         numbers = list(flatten(value))
     if len(numbers) != count or not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers):
-        raise ParseError(f"{what} must hold {count} numbers, got {value!r}")
-    return [round(float(n)) for n in numbers]  # type: ignore[arg-type]
+        raise ParseError(f"{what} must hold {count} numbers, got {clip(repr(value), 80)}")
+    return [round(_finite(n, what)) for n in numbers]  # type: ignore[arg-type]
+
+
+def _finite(number: object, what: str) -> float:
+    value = float(number) if len(str(number)) <= 40 else math.inf  # type: ignore[arg-type]
+    if not math.isfinite(value):
+        raise ParseError(f"{what} holds a number out of range")
+    return value
 
 
 def flatten(value: object) -> list[object]:
@@ -129,10 +216,10 @@ def as_bool(value: object) -> bool:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
         return value.strip().lower() in ("true", "1", "yes")
-    raise ParseError(f"expected true or false, got {value!r}")
+    raise ParseError(f"expected true or false, got {clip(repr(value), 40)}")
 
 
 def clip(text: str, limit: int = 160) -> str:
-    """Shorten text for error messages."""
-    flat = " ".join(text.split())
+    """Shorten text for error messages (whitespace folded, lone surrogates replaced)."""
+    flat = SURROGATE.sub("\ufffd", " ".join(text[: limit * 4].split()))
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."

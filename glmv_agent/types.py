@@ -101,9 +101,18 @@ class Completion(BaseModel):
     latency_s: float = 0.0
     finish_reason: str | None = None
 
+    def answer_in_reasoning(self) -> bool:
+        """True when content is empty and the whole reply came as ``reasoning`` although the model stopped on its own
+        (some vLLM/SGLang reasoning parsers put an untagged answer there): the action is then read from its tail."""
+        return not self.text.strip() and bool((self.reasoning or "").strip()) and self.finish_reason != "length"
+
     def full_text(self) -> str:
-        """Content with separated reasoning put back in ``<think>`` so one parser handles both shapes."""
+        """Content with separated reasoning put back in ``<think>`` so one parser handles both shapes. When the server
+        stopped on length with nothing past the reasoning, the ``<think>`` stays open: the model stopped while
+        thinking, and the parsers refuse that (ThinkingCut)."""
         if self.reasoning and "<think>" not in self.text:
+            if not self.text.strip() and self.finish_reason == "length":
+                return f"<think>{self.reasoning}"
             return f"<think>{self.reasoning}</think>{self.text}"
         return self.text
 
@@ -160,6 +169,9 @@ class PromptProfile(Protocol):
         self, task: str, observation: Observation, history: list[HistoryItem], notes: list[str]
     ) -> list[ChatMessage]: ...
 
-    def parse(self, text: str) -> Decision: ...
+    def parse(self, text: str, *, tail: bool = False) -> Decision:
+        """The decision in the model's ``text``; ``tail``: the text is reasoning that must end with the action.
+        Raises ParseError (ThinkingCut when the text stops inside its thinking)."""
+        ...
 
     def generation_defaults(self) -> GenerationParams: ...

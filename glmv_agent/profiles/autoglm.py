@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, ParseError
-from ..literal import read_call
-from ..parsing import build_action, clip, ints_in, split_reasoning, strip_boxes
+from ..literal import Call, find_calls
+from ..parsing import build_action, clip, ints_in, require_tail, split_reasoning, strip_boxes
 from ..types import ChatMessage, Decision, GenerationParams, HistoryItem, Observation, Platform
 from .base import ProfileBase, register
 
@@ -30,20 +30,19 @@ _WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五",
 _CALL = re.compile(r"\b(do|finish)\s*\(")
 
 
-def _find_call(answer: str) -> tuple[str, dict[str, Any], str]:
-    matches = list(_CALL.finditer(answer))
-    if not matches:
-        lost = re.search(r"action\s*=\s*[\"']", answer)  # 'do(' prefix lost: rebuild it
+def _find_call(answer: str) -> tuple[Call, str]:
+    """The last do(...)/finish(...) call in ``answer`` (never one quoted inside another's argument) and the text it
+    was read from (``do(`` put back when the model lost it)."""
+    calls, error = find_calls(answer, _CALL)
+    if not calls:
+        lost = re.search(r"\baction\s*=\s*[\"']", answer)  # 'do(' prefix lost: rebuild it
         if lost:
             answer = "do(" + answer[lost.start() :]
-            matches = list(_CALL.finditer(answer))
-    if not matches:
-        raise ParseError(f"no do(action=...) or finish(message=...) call found: {clip(answer)}")
-    start = matches[0].start()
-    name, args, kwargs, end = read_call(answer, start)
-    if args and name == "finish" and "message" not in kwargs:
-        kwargs["message"] = args[0]
-    return name, kwargs, answer[start:end]
+            calls, error = find_calls(answer, _CALL)
+    if not calls:
+        detail = f" ({error})" if error else ""
+        raise ParseError(f"no do(action=...) or finish(message=...) call found{detail}: {clip(answer)}")
+    return calls[-1], answer
 
 
 def _to_action(name: str, kwargs: dict[str, Any]):  # noqa: ANN202 - returns an Action
@@ -65,12 +64,20 @@ def _to_action(name: str, kwargs: dict[str, Any]):  # noqa: ANN202 - returns an 
     return build_action(data)
 
 
-def parse_autoglm(text: str) -> Decision:
+def parse_autoglm(text: str, tail: bool = False) -> Decision:
+    """Parse an AutoGLM-Phone reply; untagged, the action is the last call and the text before it the thought."""
     sections = split_reasoning(text)
     answer = strip_boxes(sections.answer)
-    name, kwargs, call_text = _find_call(answer)
-    action = _to_action(name, kwargs)
-    return Decision(action=action, thought=sections.thinking, action_text=call_text, answer_text=answer, raw=text)
+    call, source = _find_call(answer)
+    if tail:
+        require_tail(source[call.end :])
+    kwargs = dict(call.kwargs)
+    if call.args and call.name == "finish" and "message" not in kwargs:
+        kwargs["message"] = call.args[0]
+    action = _to_action(call.name, kwargs)
+    thought = sections.thinking or source[: call.start].strip()
+    return Decision(action=action, thought=thought, action_text=source[call.start : call.end], answer_text=answer,
+                    raw=text)
 
 
 def today(lang: str, now: datetime | None = None) -> str:
@@ -98,8 +105,8 @@ class AutoglmPhoneProfile(ProfileBase):
         super().__init__(prompt_dir)
         self.lang = lang
 
-    def parse(self, text: str) -> Decision:
-        return parse_autoglm(text)
+    def parse(self, text: str, *, tail: bool = False) -> Decision:
+        return parse_autoglm(text, tail)
 
     def generation_defaults(self) -> GenerationParams:
         return GenerationParams(temperature=0.0, max_tokens=3000)

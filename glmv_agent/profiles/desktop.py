@@ -13,8 +13,8 @@ from typing import Any
 
 from ..errors import ParseError
 from ..imaging import half_size
-from ..literal import read_call
-from ..parsing import box_spans, build_action, clip, ints_in, split_reasoning, strip_boxes
+from ..literal import Call, find_calls
+from ..parsing import box_ranges, build_action, clip, ints_in, require_tail, split_reasoning, strip_boxes
 from ..types import ChatMessage, Decision, HistoryItem, ImagePart, Observation, Platform, TextPart
 from .base import ProfileBase, register
 
@@ -22,24 +22,32 @@ POINTER = ("left_click", "right_click", "middle_click", "hover", "left_double_cl
 NAMES = (*POINTER, "left_drag", "key", "type", "scroll", "WAIT", "DONE", "FAIL")
 _CALL = re.compile(r"\b(" + "|".join(NAMES) + r")\s*\(", re.IGNORECASE)
 _CANON = {name.lower(): name for name in NAMES}
+_MEMORY = re.compile(r"(?:\*\*)?\bMemory\s*(?:\*\*\s*)?[:：]")
+_THOUGHT_LABEL = re.compile(r"^(?:\*\*)?Thought\s*(?:\*\*\s*)?[:：]\s*", re.IGNORECASE)
+_ACTION_LABEL = re.compile(r"(?:\*\*)?\bAction\s*(?:\*\*\s*)?[:：]\s*$", re.IGNORECASE)
 MAX_HISTORY_IMAGES = 4
 
 
-def _find_call(text: str) -> tuple[str, list[Any], dict[str, Any], str]:
-    """The last well-formed action call in ``text``: (name, args, kwargs, call text)."""
-    last: tuple[str, list[Any], dict[str, Any], str] | None = None
-    error: ParseError | None = None
-    for match in list(_CALL.finditer(text))[-64:]:  # bounded: degenerate repetition stays cheap
-        try:
-            name, args, kwargs, end = read_call(text, match.start())
-        except ParseError as exc:
-            error = exc
-            continue
-        last = (_CANON[name.lower()], args, kwargs, text[match.start() : end])
-    if last is None:
+def _choose_call(answer: str) -> tuple[Call, re.Match[str] | None]:
+    """The action call and the ``Memory:`` label after it (None when there is no memory section).
+
+    Calls quoted inside another call's argument do not count; the memory label is the first ``Memory:`` outside
+    every call that follows a call, and calls after it belong to the memory. Of the calls before it, the last one
+    inside box markers wins, else the last one.
+    """
+    calls, error = find_calls(answer, _CALL)
+    if not calls:
         detail = f" ({error})" if error else ""
-        raise ParseError(f"no desktop action call like left_click(start_box='[x,y]') found{detail}: {clip(text)}")
-    return last
+        raise ParseError(f"no desktop action call like left_click(start_box='[x,y]') found{detail}: {clip(answer)}")
+    label = None
+    for match in _MEMORY.finditer(answer, calls[0].end):
+        if not any(call.start <= match.start() < call.end for call in calls):
+            label = match
+            break
+    before = [call for call in calls if label is None or call.end <= label.start()]
+    boxes = box_ranges(answer)
+    boxed = [call for call in before if any(start <= call.start < end for start, end in boxes)]
+    return (boxed or before)[-1], label
 
 
 def _point(value: Any, what: str) -> list[int]:
@@ -71,28 +79,24 @@ def _to_action(name: str, args: list[Any], kwargs: dict[str, Any]):  # noqa: ANN
     return build_action(data)
 
 
-def parse_desktop(text: str) -> Decision:
+def parse_desktop(text: str, tail: bool = False) -> Decision:
+    """Parse a GLM desktop reply: explanation, the action call (usually boxed), then ``Memory:`` and a JSON list."""
     sections = split_reasoning(text)
     answer = sections.answer
-    body, memory = _split_memory(answer)
-    candidates = [span for span in box_spans(body) if _CALL.search(span)]
-    source = candidates[0] if candidates else strip_boxes(body)
-    name, args, kwargs, call_text = _find_call(source)
-    action = _to_action(name, args, kwargs)
-    visible = strip_boxes(body)
-    thought = visible.replace(call_text, "").strip() if call_text in visible else visible
+    call, label = _choose_call(answer)
+    if tail:
+        require_tail(answer[call.end :])
+    action = _to_action(_CANON[call.name.lower()], call.args, call.kwargs)
+    body_end = label.start() if label else len(answer)
+    memory = strip_boxes(answer[label.end() :]) if label else None
+    thought = _THOUGHT_LABEL.sub("", strip_boxes(answer[: call.start]))
+    thought = _ACTION_LABEL.sub("", thought).strip()
+    after = strip_boxes(answer[call.end : body_end])
+    thought = f"{thought}\n{after}".strip() if after else thought
     return Decision(
-        action=action, thought=thought, memory=memory, action_text=call_text,
-        answer_text=visible, raw=text,
+        action=action, thought=thought, memory=memory, action_text=strip_boxes(answer[call.start : call.end]),
+        answer_text=strip_boxes(answer[:body_end]), raw=text,
     )
-
-
-def _split_memory(answer: str) -> tuple[str, str | None]:
-    matches = list(re.finditer(r"(?:\*\*)?\bMemory\s*(?:\*\*)?\s*[:：]", answer))
-    if not matches:
-        return answer, None
-    cut = matches[-1]
-    return answer[: cut.start()], strip_boxes(answer[cut.end() :]).strip()
 
 
 def _latest_memory(history: list[HistoryItem]) -> str:
@@ -105,8 +109,8 @@ def _latest_memory(history: list[HistoryItem]) -> str:
 class _DesktopProfile(ProfileBase):
     platform = Platform.DESKTOP
 
-    def parse(self, text: str) -> Decision:
-        return parse_desktop(text)
+    def parse(self, text: str, *, tail: bool = False) -> Decision:
+        return parse_desktop(text, tail)
 
     @staticmethod
     def recent_images(steps: list[HistoryItem]) -> list[Any]:

@@ -9,8 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ParseError
-from ..literal import find_dict, read_literal
-from ..parsing import as_bool, box_spans, build_action, clip, flatten, ints_in, labelled, split_reasoning, strip_boxes
+from ..literal import find_dict
+from ..parsing import (
+    as_bool,
+    build_action,
+    clip,
+    flatten,
+    ints_in,
+    label_pattern,
+    labelled,
+    require_tail,
+    split_reasoning,
+    strip_boxes,
+)
 from ..types import ChatMessage, Decision, HistoryItem, Observation, Platform
 from .base import ProfileBase, register
 
@@ -34,24 +45,19 @@ _NAMES = (
 _BOX_TYPES = ("click", "long_press", "input_text", "swipe")
 
 
-def _action_dict(answer: str) -> dict[str, Any]:
-    for span in box_spans(answer):
-        if span.startswith("{"):
-            try:
-                value, _ = read_literal(span)
-            except ParseError:
-                continue
-            if isinstance(value, dict) and "action_type" in value:
-                return value
-    after = labelled(answer, "Action", ())
-    for source in (after, strip_boxes(answer)):
-        if source:
-            found = find_dict(strip_boxes(source), "action_type")
-            if found is not None:
-                return found
-    if "action_type" in answer:
-        raise ParseError(f"the JSON action is incomplete or malformed (output cut off?): {clip(answer)}")
-    raise ParseError(f"no {{\"action_type\": ...}} JSON action found in: {clip(answer)}")
+def _action_dict(body: str) -> tuple[dict[str, Any], int, int]:
+    """The action dict in ``body`` (box markers removed) and its span: the last one after the last ``Action:`` label,
+    else the last one anywhere."""
+    labels = list(label_pattern("Action").finditer(body))
+    error: ParseError | None = None
+    for low in ([labels[-1].end()] if labels else []) + [0]:
+        try:
+            return find_dict(body, "action_type", low)
+        except ParseError as exc:
+            error = error or exc
+    if "action_type" in body:
+        raise ParseError(f"the JSON action could not be read ({error}): {clip(body)}")
+    raise ParseError(f"no {{\"action_type\": ...}} JSON action found in: {clip(body)}")
 
 
 def _to_action(raw: dict[str, Any]):  # noqa: ANN202 - returns an Action
@@ -79,20 +85,22 @@ def _box(value: Any) -> list[int]:
     return numbers if len(numbers) == 4 else numbers + numbers  # a point is a zero-size box
 
 
-def parse_mobile(text: str) -> Decision:
-    """Parse a GLM mobile answer into a Decision."""
+def parse_mobile(text: str, tail: bool = False) -> Decision:
+    """Parse a GLM mobile answer (``Memory: … Reason: … Action: {…}``) into a Decision."""
     sections = split_reasoning(text)
-    answer = sections.answer
-    action = _to_action(_action_dict(answer))
-    memory = labelled(answer, "Memory", ("Reason", "Action"))
-    reason = labelled(answer, "Reason", ("Action",)) or ""
-    action_text = labelled(answer, "Action", ()) or ""
+    body = strip_boxes(sections.answer)
+    raw, start, end = _action_dict(body)
+    if tail:
+        require_tail(body[end:])
+    action = _to_action(raw)
+    head = body[:start]  # the sections before the action: words inside the action's strings are not labels
+    memory = labelled(head, "Memory", ("Reason", "Action"))
     return Decision(
         action=action,
-        thought=strip_boxes(reason),
-        memory=strip_boxes(memory) if memory is not None else None,
-        action_text=strip_boxes(action_text),
-        answer_text=strip_boxes(answer),
+        thought=labelled(head, "Reason", ("Action",)) or "",
+        memory=memory,
+        action_text=body[start:end],
+        answer_text=body,
         raw=text,
     )
 
@@ -118,8 +126,8 @@ class _MobileProfile(ProfileBase):
         if apps is not None:
             self.apps = apps
 
-    def parse(self, text: str) -> Decision:
-        return parse_mobile(text)
+    def parse(self, text: str, *, tail: bool = False) -> Decision:
+        return parse_mobile(text, tail)
 
     def history_text(self, history: list[HistoryItem]) -> str:
         """Earlier steps as the official harnesses lay them out (GLM-4.1V and GLM-4.5V alike): ``Step i:`` from 0,

@@ -7,95 +7,187 @@ screenshot carries numbered labels; the element list text and the last 15 histor
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..errors import ParseError
-from ..parsing import box_spans, build_action, clip, labelled, split_reasoning, strip_boxes
+from ..literal import last_matches
+from ..parsing import (
+    BOX_CLOSE,
+    BOX_OPEN,
+    box_ranges,
+    build_action,
+    clip,
+    label_pattern,
+    labelled,
+    require_tail,
+    split_reasoning,
+    strip_boxes,
+)
 from ..types import ChatMessage, Decision, HistoryItem, Observation, Platform, WebElement
 from .base import ProfileBase, register
 
 MAX_HISTORY = 15
+MAX_CONTENT = 20_000  # characters one typed text or answer may span
 _TEXTBOX_TAGS = ("input", "textarea", "button", "select")
-_LABEL = r"\[?\s*(\d+)\s*\]?"
-_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("Click", re.compile(rf"^click\s*{_LABEL}", re.IGNORECASE)),
-    ("Type", re.compile(rf"^type\s*{_LABEL}\s*[;；,]\s*(.*)$", re.IGNORECASE | re.DOTALL)),
-    ("Scroll", re.compile(r"^scroll\s*\[?\s*(\d+|window)\s*\]?\s*[;；,]\s*\[?\s*(up|down)\s*\]?", re.IGNORECASE)),
-    ("ANSWER", re.compile(r"^answer\s*[;；:,]?\s*(.*)$", re.IGNORECASE | re.DOTALL)),
-    ("Key", re.compile(r"^key\s*[;；:,]\s*(.*)$", re.IGNORECASE | re.DOTALL)),
-    ("GoBack", re.compile(r"^go\s*back\b", re.IGNORECASE)),
-    ("Wait", re.compile(r"^wait\b", re.IGNORECASE)),
-    ("Bing", re.compile(r"^(?:bing|google)\b", re.IGNORECASE)),
-]
+_LEAD = re.compile(r"[\s`*]*(?:" + BOX_OPEN.pattern + r"[\s`*]*)?", re.IGNORECASE)
+_VERB = re.compile(r"(click|type|scroll|answer|key|go[ \t]*back|wait|bing|google)\b", re.IGNORECASE)
+_VERBS = {"click": "Click", "type": "Type", "scroll": "Scroll", "answer": "ANSWER", "key": "Key", "goback": "GoBack",
+          "wait": "Wait", "bing": "Bing", "google": "Bing"}
+_LABEL = re.compile(r"[ \t]*(?:\[[ \t]*)?(\d+)[ \t]*\]?")
+_SEP = re.compile(r"[ \t]*(?:[;；,:：][ \t]*)?")
+_SCROLL = re.compile(
+    r"[ \t]*(?:\[[ \t]*)?(\d+|window)[ \t]*(?:\][ \t]*)?[;；,][ \t]*(?:\[[ \t]*)?(up|down)\b[ \t]*\]?", re.IGNORECASE
+)
+_BRACKET = re.compile(r"[\[\]]")
+_CONTENT_OPEN = re.compile(r"<\s*content\s*>", re.IGNORECASE)
+_CONTENT_CLOSE = re.compile(r"<\s*/\s*content\s*>", re.IGNORECASE)
+_SECTION = re.compile(r"(?:\*\*)?\b(?:Memory_Updated|Memory|Thought|Observation)\s*(?:\*\*\s*)?[:：]", re.IGNORECASE)
+_ArgReader = Callable[[str, int], tuple[dict[str, Any], int]]
 
 
-def _unbracket(value: str) -> str:
-    """``[5$]`` -> ``5$``; tolerates the trailing period of the documented examples (``[5$].``)."""
-    value = value.strip()
-    if value.endswith("]."):
-        value = value[:-1]
-    if value.startswith("[") and value.endswith("]"):
-        value = value[1:-1]
-    return value
+def _unboxed(text: str) -> str:
+    return BOX_CLOSE.sub("", BOX_OPEN.sub("", text))
 
 
-def _answer_content(raw: str) -> str:
-    match = re.search(r"<content>(.*?)(?:</content>|$)", raw, re.DOTALL)
-    if match:
-        return match.group(1).strip()
-    return _unbracket(raw)
+def _label(text: str, pos: int) -> tuple[int, int]:
+    match = _LABEL.match(text, pos)
+    if not match:
+        raise ParseError(f"expected an element label like [3]: {clip(text[pos : pos + 80])}")
+    if len(match.group(1)) > 9:
+        raise ParseError(f"{clip(match.group(1), 20)} is not an element label")
+    return int(match.group(1)), match.end()
+
+
+def _bracketed(text: str, pos: int) -> tuple[str, int]:
+    """Exactly the content of the ``[...]`` opening at ``pos`` and the position after its ``]``: the matching one
+    (nesting counted), else the last one on the line."""
+    depth, limit = 0, min(len(text), pos + MAX_CONTENT)
+    for match in _BRACKET.finditer(text, pos, limit):
+        depth += 1 if match.group() == "[" else -1
+        if depth == 0:
+            return _unboxed(text[pos + 1 : match.start()]), match.end()
+    line_end = text.find("\n", pos, limit)
+    close = text.rfind("]", pos + 1, line_end if line_end >= 0 else limit)
+    if close < 0:
+        raise ParseError(f"the text in [...] is not closed with ']': {clip(text[pos : pos + 80])}")
+    return _unboxed(text[pos + 1 : close]), close + 1
+
+
+def _argument(text: str, pos: int, to_section_end: bool = False) -> tuple[str, int]:
+    """A bracketed argument; unbracketed, the rest of the line (or of the section, for answers)."""
+    if text.startswith("[", pos):
+        return _bracketed(text, pos)
+    limit = min(len(text), pos + MAX_CONTENT)
+    if to_section_end:
+        stop = _SECTION.search(text, pos, limit)
+        end = stop.start() if stop else -1
+    else:
+        end = text.find("\n", pos, limit)
+    if end < 0:
+        if limit < len(text):
+            raise ParseError(f"the action's text runs past {MAX_CONTENT:,} characters")
+        end = limit
+    return strip_boxes(text[pos:end]), end
+
+
+def _answer(text: str, pos: int) -> tuple[dict[str, Any], int]:
+    pos = _SEP.match(text, pos).end()  # type: ignore[union-attr]
+    opened = _CONTENT_OPEN.match(text, pos)
+    if opened:
+        closed = _CONTENT_CLOSE.search(text, opened.end(), min(len(text), opened.end() + MAX_CONTENT))
+        if closed:
+            return {"content": strip_boxes(text[opened.end() : closed.start()])}, closed.end()
+        content, end = _argument(text, opened.end(), to_section_end=True)
+        return {"content": content}, end
+    content, end = _argument(text, pos, to_section_end=True)
+    return {"content": content}, end
+
+
+def _type(text: str, pos: int) -> tuple[dict[str, Any], int]:
+    label, pos = _label(text, pos)
+    content, end = _argument(text, _SEP.match(text, pos).end())  # type: ignore[union-attr]
+    return {"label": label, "content": content}, end
+
+
+def _key(text: str, pos: int) -> tuple[dict[str, Any], int]:
+    key, end = _argument(text, _SEP.match(text, pos).end())  # type: ignore[union-attr]
+    return {"key": key.strip().rstrip(".")}, end
+
+
+def _scroll(text: str, pos: int) -> tuple[dict[str, Any], int]:
+    match = _SCROLL.match(text, pos)
+    if not match:
+        raise ParseError(f"expected Scroll [n or WINDOW]; [up or down]: {clip(text[pos : pos + 80])}")
+    target = match.group(1)
+    if len(target) > 9:
+        raise ParseError(f"{clip(target, 20)} is not an element label")
+    where = "WINDOW" if target.lower() == "window" else int(target)
+    return {"target": where, "direction": match.group(2).lower()}, match.end()
+
+
+def _click(text: str, pos: int) -> tuple[dict[str, Any], int]:
+    label, end = _label(text, pos)
+    return {"label": label}, end
+
+
+_ARGS: dict[str, _ArgReader] = {"Click": _click, "Type": _type, "Scroll": _scroll, "ANSWER": _answer, "Key": _key}
+
+
+def read_action(text: str, pos: int = 0) -> tuple[Any, int]:
+    """The set-of-marks action starting at ``pos`` (leading spaces, backticks and a box marker skipped) and the
+    position after it. Raises ParseError."""
+    pos = _LEAD.match(text, pos).end()  # type: ignore[union-attr]
+    verb = _VERB.match(text, pos)
+    if not verb:
+        raise ParseError(
+            f"not a set-of-marks action (Click [n], Type [n]; [text], Scroll, ANSWER...): {clip(text[pos : pos + 200])}"
+        )
+    name = _VERBS[re.sub(r"[ \t]", "", verb.group(1).lower())]
+    args, end = _ARGS[name](text, verb.end()) if name in _ARGS else ({}, verb.end())
+    return build_action({"space": "web", "type": name, **args}), end
 
 
 def parse_action_line(line: str):  # noqa: ANN201 - returns an Action
     """Parse one set-of-marks action string such as ``Type [2]; [5$]``."""
-    text = line.strip().strip("`").strip()
-    for name, pattern in _PATTERNS:
-        match = pattern.match(text)
-        if not match:
+    return read_action(line.strip(), 0)[0]
+
+
+def _find_action(answer: str) -> tuple[Any, int, int, int]:
+    """(action, end of the text before it, start, end): the last action read after an ``Action:`` label or at a box
+    span, leaving out any that starts inside an earlier one (``Action:`` typed as part of a Type's text)."""
+    labels = [(m.end(), m.start()) for m in last_matches(label_pattern("Action"), answer, 64)]
+    boxes = [(start, start) for start, _ in box_ranges(answer)[-64:]]
+    chosen: tuple[Any, int, int, int] | None = None
+    error: ParseError | None = None
+    for read_at, head_end in sorted(labels + boxes):
+        if chosen is not None and read_at < chosen[3]:
             continue
-        data: dict[str, Any] = {"space": "web", "type": name}
-        if name == "Click":
-            data["label"] = int(match.group(1))
-        elif name == "Type":
-            data.update(label=int(match.group(1)), content=_unbracket(match.group(2)))
-        elif name == "Scroll":
-            target = match.group(1)
-            data["target"] = "WINDOW" if target.lower() == "window" else int(target)
-            data["direction"] = match.group(2).lower()
-        elif name == "ANSWER":
-            data["content"] = _answer_content(match.group(1))
-        elif name == "Key":
-            data["key"] = _unbracket(match.group(1))
-        return build_action(data)
-    raise ParseError(f"not a set-of-marks action (Click [n], Type [n]; [text], Scroll, ANSWER...): {clip(text)}")
+        try:
+            action, end = read_action(answer, read_at)
+        except ParseError as exc:
+            error = exc
+            continue
+        chosen = (action, head_end, read_at, end)
+    if chosen is None:
+        raise error or ParseError(f"no 'Action:' line found: {clip(strip_boxes(answer))}")
+    return chosen
 
 
-def parse_web(text: str) -> Decision:
+def parse_web(text: str, tail: bool = False) -> Decision:
+    """Parse a WebVoyager-style reply: ``Thought: … Action: … Memory_Updated: …``."""
     sections = split_reasoning(text)
     answer = sections.answer
-    action_text = None
-    for span in box_spans(answer):
-        try:
-            action = parse_action_line(span)
-            action_text = span
-            break
-        except ParseError:
-            continue
-    else:
-        body = strip_boxes(answer)
-        action_text = labelled(body, "Action", ("Memory_Updated", "Memory", "Thought"))
-        if action_text is None:
-            raise ParseError(f"no 'Action:' line found: {clip(body)}")
-        if not action_text.lower().startswith(("answer", "type")):  # multi-line content only for these two
-            action_text = action_text.split("\n")[0]
-        action = parse_action_line(action_text)
-    body = strip_boxes(answer)
-    thought = labelled(body, "Thought", ("Action", "Memory_Updated")) or ""
-    memory = labelled(body, "Memory_Updated", ())
+    action, head_end, start, end = _find_action(answer)
+    if tail:
+        require_tail(answer[end:])
+    thought = labelled(strip_boxes(answer[:head_end]), "Thought", ("Action", "Memory_Updated")) or ""
+    memory = labelled(strip_boxes(answer[end:]), "Memory_Updated", ())
     return Decision(
-        action=action, thought=thought, memory=memory, action_text=action_text.strip(), answer_text=body, raw=text
+        action=action, thought=thought, memory=memory, action_text=strip_boxes(answer[start:end]),
+        answer_text=strip_boxes(answer), raw=text,
     )
 
 
@@ -134,8 +226,8 @@ class _WebProfile(ProfileBase):
     placeholders = frozenset({"task", "site", "time", "history", "memory", "elements", "notes"})
     template_name = ""
 
-    def parse(self, text: str) -> Decision:
-        return parse_web(text)
+    def parse(self, text: str, *, tail: bool = False) -> Decision:
+        return parse_web(text, tail)
 
     def render(
         self, task: str, observation: Observation, history: list[HistoryItem], notes: list[str]
@@ -167,4 +259,4 @@ class Glm45vWebProfile(_WebProfile):
     templates = {template_name: _WebProfile.placeholders}
 
 
-__all__ = ["Glm41vWebProfile", "Glm45vWebProfile", "elements_text", "parse_action_line", "parse_web"]
+__all__ = ["Glm41vWebProfile", "Glm45vWebProfile", "elements_text", "parse_action_line", "parse_web", "read_action"]
