@@ -1,8 +1,14 @@
-"""Trajectory recording: one folder per run with steps.jsonl, screenshots and summary.json."""
+"""Trajectory recording: one folder per run with steps.jsonl, screenshots and summary.json.
+
+The records stay valid UTF-8 JSON whatever strings the model or server returned: lone surrogate halves are written as
+U+FFFD, summary.json is replaced atomically, and one step keeps at most MAX_RECORDED_TEXT characters of each reply
+field (head and tail, the cut said in the text and in ``clipped``).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from datetime import datetime
@@ -14,6 +20,10 @@ from pydantic import BaseModel, Field
 
 from .errors import ConfigError
 from .types import Usage
+
+MAX_RECORDED_TEXT = 100_000  # characters of one reply field one step keeps
+_CAPPED = ("raw_text", "reasoning", "thought", "memory")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class StepRecord(BaseModel):
@@ -41,6 +51,7 @@ class StepRecord(BaseModel):
     prompt_images: int = 0
     usage: Usage = Field(default_factory=Usage)
     timings: dict[str, float] = Field(default_factory=dict)
+    clipped: dict[str, int] = Field(default_factory=dict)  # field -> its full length, when only head and tail are kept
 
 
 class RunSummary(BaseModel):
@@ -57,6 +68,38 @@ class RunSummary(BaseModel):
     started_at: str = ""
     finished_at: str | None = None
     duration_s: float = 0.0
+
+
+def valid_text(text: str) -> str:
+    """``text`` as valid Unicode: halves of a surrogate pair are joined, a lone half becomes U+FFFD."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def recordable(value: Any) -> Any:
+    """``value`` with every string in it (nested lists, tuples and dict keys too) made valid Unicode."""
+    if isinstance(value, str):
+        return valid_text(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(recordable(item) for item in value)
+    if isinstance(value, dict):
+        return {recordable(key): recordable(item) for key, item in value.items()}
+    return value
+
+
+def head_and_tail(text: str, limit: int = MAX_RECORDED_TEXT) -> str:
+    """``text`` when it fits ``limit``, else its first and last ``limit // 2`` characters and a line saying the cut."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n[... {len(text) - 2 * half:,} characters not recorded ...]\n{text[-half:]}"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
 
 
 def default_run_dir(task: str, root: Path | str = "runs") -> Path:
@@ -88,7 +131,18 @@ class RunRecorder:
             self._saved[key] = name
         return self._saved[key]
 
+    @staticmethod
+    def make_recordable(record: StepRecord) -> None:
+        """Fix ``record`` in place so it always serialises: valid Unicode, huge reply fields cut to head and tail."""
+        for name in StepRecord.model_fields:
+            value = recordable(getattr(record, name))
+            if name in _CAPPED and isinstance(value, str) and len(value) > MAX_RECORDED_TEXT:
+                record.clipped[name] = len(value)
+                value = head_and_tail(value)
+            setattr(record, name, value)
+
     def add_step(self, record: StepRecord) -> None:
+        self.make_recordable(record)
         self._steps.write(record.model_dump_json() + "\n")
         self._steps.flush()
         self.summary.model_calls += 1
@@ -98,8 +152,8 @@ class RunRecorder:
 
     def write_summary(self) -> None:
         self.summary.duration_s = round(time.monotonic() - self._t0, 3)
-        path = self.run_dir / "summary.json"
-        path.write_text(json.dumps(self.summary.model_dump(), ensure_ascii=False, indent=2), encoding="utf-8")
+        summary = recordable(self.summary.model_dump())
+        _write_atomically(self.run_dir / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2))
 
     def finish(self, status: str, answer: str | None = None, error: str | None = None) -> None:
         self.summary.status = status
