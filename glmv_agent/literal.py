@@ -180,7 +180,8 @@ class _Reader:
         """Index of the first unescaped ``quote`` from ``start``."""
         pos = start
         while True:
-            pos = _PLAIN[quote].match(self.text, pos, self.end).end()  # type: ignore[union-attr]
+            if pos < self.end:
+                pos = _PLAIN[quote].match(self.text, pos, self.end).end()  # type: ignore[union-attr]
             if pos >= self.end:
                 raise self.unclosed("a quoted string")
             if self.text[pos] == quote:
