@@ -36,7 +36,7 @@ _LEAD = re.compile(r"[\s`*]*(?:" + BOX_OPEN.pattern + r"[\s`*]*)?", re.IGNORECAS
 _VERB = re.compile(r"(click|type|scroll|answer|key|go[ \t]*back|wait|bing|google)\b", re.IGNORECASE)
 _VERBS = {"click": "Click", "type": "Type", "scroll": "Scroll", "answer": "ANSWER", "key": "Key", "goback": "GoBack",
           "wait": "Wait", "bing": "Bing", "google": "Bing"}
-_LABEL = re.compile(r"[ \t]*(?:\[[ \t]*)?(\d+)[ \t]*\]?")
+_LABEL = re.compile(r"[ \t]*(?:\[[ \t]*(\d+)[ \t]*\]|(\d+))")  # an opened '[' must close: 'Click [1' may be cut
 _SEP = re.compile(r"[ \t]*(?:[;；,:：][ \t]*)?")
 _SCROLL = re.compile(
     r"[ \t]*(?:\[[ \t]*)?(\d+|window)[ \t]*(?:\][ \t]*)?[;；,][ \t]*(?:\[[ \t]*)?(up|down)\b[ \t]*\]?", re.IGNORECASE
@@ -56,9 +56,10 @@ def _label(text: str, pos: int) -> tuple[int, int]:
     match = _LABEL.match(text, pos)
     if not match:
         raise ParseError(f"expected an element label like [3]: {clip(text[pos : pos + 80])}")
-    if len(match.group(1)) > 9:
-        raise ParseError(f"{clip(match.group(1), 20)} is not an element label")
-    return int(match.group(1)), match.end()
+    digits = match.group(1) or match.group(2)
+    if len(digits) > 9:
+        raise ParseError(f"{clip(digits, 20)} is not an element label")
+    return int(digits), match.end()
 
 
 def _bracketed(text: str, pos: int) -> tuple[str, int]:
@@ -100,8 +101,10 @@ def _answer(text: str, pos: int) -> tuple[dict[str, Any], int]:
         closed = _CONTENT_CLOSE.search(text, opened.end(), min(len(text), opened.end() + MAX_CONTENT))
         if closed:
             return {"content": strip_boxes(text[opened.end() : closed.start()])}, closed.end()
-        content, end = _argument(text, opened.end(), to_section_end=True)
-        return {"content": content}, end
+        section = _SECTION.search(text, opened.end(), min(len(text), opened.end() + MAX_CONTENT))
+        if not section:  # the text ends inside <content>: the answer may be cut
+            raise ParseError("the answer's <content> is not closed with </content>")
+        return {"content": strip_boxes(text[opened.end() : section.start()])}, section.start()
     content, end = _argument(text, pos, to_section_end=True)
     return {"content": content}, end
 

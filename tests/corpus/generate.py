@@ -1,0 +1,183 @@
+"""Generate tests/corpus/outputs.jsonl: replies in each profile's trained format, each with what it means.
+
+Every line is one reply as a server returns it (``content``, ``reasoning``, ``finish_reason``) and ``expect``: the
+action the generator rendered (``{"action": wire}``) or the error kind the reply must raise (``{"error":
+"thinking_cut"}`` or ``{"error": "parse"}``). The truth is what was rendered, never what our parser says. The kinds
+cover the trained layouts (glm-41v/45v-agent-protocol.md, Open-AutoGLM) and the malformations listed in
+glm-output-format.md plus the fault kinds of issue 12. Deterministic; ``python -m tests.corpus.generate`` rewrites
+the file and tests/test_parsing_corpus.py checks it is current.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.corpus import grammars as g
+
+OUTPUT = Path(__file__).with_name("outputs.jsonl")
+SEED = 20261130
+PER_KIND = 3
+PROFILES = ("glm-4.1v/mobile", "glm-4.5v/mobile", "glm-4.1v/desktop", "glm-4.5v/desktop", "glm-4.1v/web",
+            "glm-4.5v/web", "autoglm-phone/mobile")
+THINKING = ["The target is visible near the top of the screen, so I act on it directly.",
+            "我需要先找到输入框，然后输入内容。", "The previous step worked; the next control is below the list."]
+Case = dict[str, Any]
+
+
+def envelope(profile: str, thinking: str, answer: str, rng: random.Random) -> str:
+    """The reply as the model writes it: GLM-4.1V and AutoGLM wrap the answer in <answer> (the stop word often
+    eats </answer>), GLM-4.5V writes it after </think>."""
+    if profile.startswith("glm-4.5v"):
+        return f"<think>{thinking}</think>{answer}"
+    closing = "</answer>" if profile.startswith("autoglm") or rng.random() < 0.5 else ""
+    return f"<think>{thinking}</think><answer>{answer}{closing}"
+
+
+def answer_only(profile: str, answer: str) -> str:
+    """The answer part a reasoning parser leaves in content."""
+    return answer if profile.startswith("glm-4.5v") else f"<answer>{answer}"
+
+
+def case(kind: str, content: str, expect: dict[str, Any], reasoning: str | None = None,
+         finish_reason: str = "stop") -> Case:
+    return {"kind": kind, "content": content, "reasoning": reasoning, "finish_reason": finish_reason,
+            "expect": expect}
+
+
+def _clean(p: str, rng: random.Random) -> Case:
+    action, wire = g.action(p, rng)
+    return case("clean", envelope(p, rng.choice(THINKING), g.layout(p, action, rng), rng), {"action": wire})
+
+
+def _separated(p: str, rng: random.Random) -> Case:
+    action, wire = g.action(p, rng)
+    return case("separated reasoning", answer_only(p, g.layout(p, action, rng)), {"action": wire},
+                reasoning=rng.choice(THINKING))
+
+
+def _reasoning_only(p: str, rng: random.Random) -> Case:
+    action, wire = g.action(p, rng)
+    return case("answer only as reasoning", rng.choice(["", "\n"]), {"action": wire},
+                reasoning=g.layout(p, action, rng, box_it=True))
+
+
+def _reasoning_only_mid(p: str, rng: random.Random) -> Case:
+    decoy, _ = g.action(p, rng)
+    reasoning = f"I could answer with {decoy} but the page is still loading, so I should look again first."
+    return case("reasoning only, action mid-way", "", {"error": "parse"}, reasoning=reasoning)
+
+
+def _reasoning_cut(p: str, rng: random.Random) -> Case:
+    decoy, _ = g.action(p, rng)
+    return case("length stop inside separated reasoning", "", {"error": "thinking_cut"},
+                reasoning=f"Maybe {decoy} would work, but first I should", finish_reason="length")
+
+
+def _think_unclosed(p: str, rng: random.Random) -> Case:
+    decoy, _ = g.action(p, rng)
+    content = f"<think>I could output {g.boxed(decoy)} but first I should check the"
+    return case("unclosed thinking", content, {"error": "thinking_cut"}, finish_reason=rng.choice(["length", "stop"]))
+
+
+def _leaked(p: str, rng: random.Random) -> Case:
+    action, wire = g.action(p, rng)
+    decoy, _ = g.action(p, rng)
+    content = f"Last time I tried {decoy} and nothing changed.\n\n{g.layout(p, action, rng)}"
+    return case("no tags, reasoning leaked into content", content, {"action": wire})
+
+
+def _box_variant(p: str, rng: random.Random) -> Case:
+    action, wire = g.action(p, rng)
+    answer = g.layout(p, action, rng, box_it=True)
+    style = rng.choice(["stripped", "padded", "misspelled", "two spans"])
+    if style == "stripped":
+        answer = answer.replace(g.BOX_OPEN, "").replace(g.BOX_CLOSE, "")
+    elif style == "padded":
+        answer = answer.replace(g.BOX_OPEN, "< |begin_of_box| > ").replace(g.BOX_CLOSE, " < |end_of_box| >")
+    elif style == "misspelled":
+        answer = answer.replace(g.BOX_OPEN, "<|start_of_box|>")
+    else:
+        answer = f"{g.boxed('the control named in the task')} is the one to use.\n{answer}"
+    return case(f"box markers {style}", envelope(p, rng.choice(THINKING), answer, rng), {"action": wire})
+
+
+def _box_in_think(p: str, rng: random.Random) -> Case:
+    action, wire = g.action(p, rng)
+    decoy, _ = g.action(p, rng)
+    thinking = f"First idea: {g.boxed(decoy)}. No, the other control is right."
+    return case("box inside thinking", envelope(p, thinking, g.layout(p, action, rng), rng), {"action": wire})
+
+
+def _glued(p: str, rng: random.Random) -> Case:
+    action, wire = g.action(p, rng)
+    content = f"<think>{rng.choice(THINKING)}</think><answer>{g.layout(p, action, rng)}</answer><|user|>"
+    return case("trailing tags glued to the action", content, {"action": wire})
+
+
+def _repetition(p: str, rng: random.Random) -> Case:
+    action, wire = g.action(p, rng)
+    answer = "\n".join([g.layout(p, action, rng)] * rng.randint(3, 40))
+    return case("degenerate repetition", envelope(p, rng.choice(THINKING), answer, rng), {"action": wire},
+                finish_reason="length")
+
+
+def _truncated(p: str, rng: random.Random) -> Case:
+    action, _ = g.action(p, rng)
+    full = envelope(p, rng.choice(THINKING), g.layout(p, action, rng), rng)
+    start = full.rindex(action)
+    return case("truncated inside the action", full[: start + g.cut_point(action)], {"error": "parse"},
+                finish_reason="length")
+
+
+def _stray_close(p: str, rng: random.Random) -> Case:
+    action, wire = g.action(p, rng)
+    content = envelope(p, rng.choice(THINKING), g.layout(p, action, rng), rng) + "</think>"
+    return case("stray </think> after the answer", content, {"action": wire})
+
+
+def _nested_think(p: str, rng: random.Random) -> Case:
+    action, wire = g.action(p, rng)
+    content = "<think>" + envelope(p, rng.choice(THINKING), g.layout(p, action, rng), rng)
+    return case("repeated <think>", content, {"action": wire})
+
+
+def _quotes(p: str, rng: random.Random) -> Case:
+    escaped = rng.random() < 0.5
+    action, wire = g.quoted_action(p, rng, escaped)
+    kind = "escaped quotes inside a string" if escaped else "unescaped quotes inside a string"
+    return case(kind, envelope(p, rng.choice(THINKING), g.layout(p, action, rng), rng), {"action": wire})
+
+
+def _grammar_specific(p: str, rng: random.Random) -> Case:
+    kind, text, wire = g.special(p, rng)
+    return case(kind, envelope(p, rng.choice(THINKING), text, rng), {"action": wire})
+
+
+KINDS: list[Callable[[str, random.Random], Case]] = [
+    _clean, _clean, _separated, _reasoning_only, _reasoning_only_mid, _reasoning_cut, _think_unclosed, _leaked,
+    _box_variant, _box_variant, _box_in_think, _glued, _repetition, _truncated, _stray_close, _nested_think, _quotes,
+    _quotes, _grammar_specific, _grammar_specific,
+]
+
+
+def generate() -> list[Case]:
+    rng = random.Random(SEED)
+    cases: list[Case] = []
+    for profile in PROFILES:
+        for make in KINDS:
+            for _ in range(PER_KIND):
+                item = make(profile, rng)
+                cases.append({"id": f"{profile}#{len(cases)}", "profile": profile, **item})
+    return cases
+
+
+def render() -> str:
+    return "".join(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n" for item in generate())
+
+
+if __name__ == "__main__":
+    OUTPUT.write_text(render(), encoding="utf-8")
