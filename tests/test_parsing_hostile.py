@@ -55,6 +55,7 @@ def test_e_surrogate_pairs_decode_as_json_loads_does() -> None:
     assert decision.action.wire() == {"type": "answer", "text": "ok 😀"}
 
 
+# Time bounds read time.thread_time(): the CPU time of this thread, so a busy machine does not fail them.
 HOSTILE_UNITS = [" ", "<", "|", "<|", "< |", "{", "[", "\\", '"', "'", "do(", "Action: ", "Memory ", "Type [1]; [",
                  "<think>", "</think>", '{"action_type": "', "type(content='", "\\u", "9", "Scroll ", "<\n", ")"]
 
@@ -63,13 +64,14 @@ HOSTILE_UNITS = [" ", "<", "|", "<|", "< |", "{", "[", "\\", '"', "'", "do(", "A
 def test_e_64_kb_of_one_hostile_unit_fails_fast_in_every_grammar(unit: str) -> None:
     text = (unit * (65_536 // len(unit) + 1))[:65_536]
     for key in KEYS:
+        profile = get_profile(key)
         for tail in ("", "x", "]"):
-            started = time.perf_counter()
+            started = time.thread_time()
             try:
-                get_profile(key).parse(text + tail)
+                profile.parse(text + tail)
             except ParseError:
                 pass
-            assert time.perf_counter() - started < 0.1, (key, unit, tail)
+            assert time.thread_time() - started < 0.1, (key, unit, tail)
 
 
 def test_e_time_grows_linearly_with_the_length() -> None:
@@ -77,10 +79,10 @@ def test_e_time_grows_linearly_with_the_length() -> None:
         text = ('<think>a</think>Action: {"action_type": "click", "box_2d": [[1,' + "<| " * size)[: size * 3]
         best = 1e9
         for _ in range(3):
-            started = time.perf_counter()
+            started = time.thread_time()
             with pytest.raises(ParseError):
                 get_profile("glm-4.5v/mobile").parse(text)
-            best = min(best, time.perf_counter() - started)
+            best = min(best, time.thread_time() - started)
         return best
 
     assert cost(160_000) < 30 * max(cost(10_000), 1e-3)  # 16x the input: far from the 256x of a quadratic
@@ -88,10 +90,11 @@ def test_e_time_grows_linearly_with_the_length() -> None:
 
 def test_e_a_50_mb_reply_is_refused_at_once() -> None:
     text = 'Action: {"action_type": "wait"} ' * 1_700_000
-    started = time.perf_counter()
+    profile = get_profile("glm-4.5v/mobile")
+    started = time.thread_time()
     with pytest.raises(ParseError, match="degenerate output"):
-        get_profile("glm-4.5v/mobile").parse(text)
-    assert time.perf_counter() - started < 0.1
+        profile.parse(text)
+    assert time.thread_time() - started < 0.1
 
 
 def test_e_summary_and_steps_stay_valid_json_whatever_the_strings(tmp_path: Path) -> None:

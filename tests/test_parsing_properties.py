@@ -77,12 +77,13 @@ hostile = st.one_of(digits, exponents, nesting, half_escapes, raw_halves, runs,
 @given(template=st.sampled_from(TEMPLATES), piece=hostile, key=st.sampled_from(profile_keys()))
 def test_hostile_pieces_end_in_parse_error_in_linear_time(template: str, piece: str, key: str) -> None:
     text = template.replace("{x}", piece)
-    started = time.perf_counter()
+    profile = get_profile(key)
+    started = time.thread_time()
     try:
-        decision = get_profile(key).parse(text)
+        decision = profile.parse(text)
     except ParseError:
         decision = None
-    assert time.perf_counter() - started < 0.05 + 2e-6 * len(text)
+    assert time.thread_time() - started < 0.05 + 2e-6 * len(text)
     if decision is not None:
         wire = decision.action.wire()
         assert all(0 <= value <= MODEL_MAX for value in _coordinates(wire))
