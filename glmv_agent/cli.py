@@ -12,6 +12,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from pydantic import ValidationError
+
 from . import __version__
 from .agent import Agent, AgentConfig, AgentHooks, EpisodeResult
 from .errors import ConfigError, GlmvError, ParseError
@@ -62,9 +64,13 @@ def _add_run(sub: Any) -> None:
     safety.add_argument("--secrets-file", type=Path, help="file of NAME=VALUE lines (also env GLMV_SECRET_NAME)")
     safety.add_argument("--no-report", action="store_true", help="skip the HTML report at the end")
     add_endpoint_arguments(run)
-    gen = run.add_argument_group("generation")
-    gen.add_argument("--temperature", type=float, default=0.0)
-    gen.add_argument("--max-tokens", type=int, default=None)
+    gen = run.add_argument_group("generation (unset: the model's defaults, see docs/endpoints.md)")
+    gen.add_argument("--temperature", type=float, help="0: greedy")
+    gen.add_argument("--top-p", type=float)
+    gen.add_argument("--frequency-penalty", type=float)
+    gen.add_argument("--max-tokens", type=int)
+    gen.add_argument("--thinking-budget", type=int, metavar="N",
+                     help="thinking tokens before the thinking is closed and the answer asked for (0: no limit)")
     gen.add_argument("--thinking", choices=("on", "off", "default"), default="default")
     add_platform_arguments(run)
     run.set_defaults(func=cmd_run)
@@ -179,12 +185,16 @@ def make_environment(args: argparse.Namespace, progress: LiveProgress | None = N
 
 
 def _params(args: argparse.Namespace, defaults: GenerationParams) -> GenerationParams:
-    update: dict[str, Any] = {"temperature": args.temperature}
-    if args.max_tokens:
-        update["max_tokens"] = args.max_tokens
+    """The profile's defaults with the generation flags that were given; ConfigError naming a bad flag."""
+    names = ("temperature", "top_p", "frequency_penalty", "max_tokens", "thinking_budget")
+    update: dict[str, Any] = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     if args.thinking != "default":
         update["thinking"] = args.thinking == "on"
-    return defaults.model_copy(update=update)
+    try:
+        return GenerationParams.model_validate({**defaults.model_dump(), **update})
+    except ValidationError as exc:
+        problems = "; ".join(f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid generation flags: {problems}") from None
 
 
 def _guard(args: argparse.Namespace, progress: LiveProgress) -> Guard:
@@ -197,10 +207,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     key = profile_key(args.model, args.platform, getattr(args, "web_mode", None))
     profile = get_profile(key, args.prompt_dir, lang=args.lang)
     secrets = SecretStore.from_sources(args.secret, args.secrets_file)
+    params = _params(args, profile.generation_defaults())  # bad flags fail before a model loads
     backend = make_backend(args)
     config = AgentConfig(
         max_steps=args.max_steps, max_reasks=args.max_reasks, run_dir=args.out, write_report=not args.no_report,
-        params=_params(args, profile.generation_defaults()),
+        params=params,
     )
     with LiveProgress() as progress, make_environment(args, progress) as environment:
         hooks = AgentHooks(on_step=progress.step, on_phase=progress.phase)

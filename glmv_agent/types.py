@@ -81,17 +81,34 @@ class ChatMessage(BaseModel):
         return [p.image for p in self.content if isinstance(p, ImagePart)]
 
 
+THINK_CLOSE = "</think>"
+
+
 class GenerationParams(BaseModel):
-    temperature: float = 0.0
-    top_p: float | None = None
-    max_tokens: int = 4096
+    """Sampling and length settings of one model call, in OpenAI chat-completions terms.
+
+    ``top_p`` and ``frequency_penalty`` are sent only when set (None: the server's default). ``max_tokens`` caps a
+    reply in tokens; an answer asked for after a cut thinking gets its own allowance. ``thinking_budget``: tokens
+    the model may spend thinking (from ``<think>``) before the thinking is closed with ``think_close`` and the answer
+    is asked for (docs/endpoints.md, "Thinking budget"); None or 0 turns that off. ``think_close`` is what the
+    profile's model family writes after thinking: ``</think>`` (GLM-4.5V) or ``</think><answer>`` (GLM-4.1V,
+    AutoGLM-Phone).
+    """
+
+    temperature: float = Field(0.0, ge=0)
+    top_p: float | None = Field(None, gt=0, le=1)
+    frequency_penalty: float | None = Field(None, ge=-2, le=2)
+    max_tokens: int = Field(4096, gt=0)
     thinking: bool | None = None  # None: the server's default
+    thinking_budget: int | None = Field(8192, ge=0)
+    think_close: str = Field(THINK_CLOSE, pattern=r"^</think>")
     stop: list[str] = Field(default_factory=list)
 
 
 class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    requests: int = 1  # requests to the model behind this completion (more when a cut thinking was answered apart)
 
 
 class Completion(BaseModel):
@@ -100,6 +117,9 @@ class Completion(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     latency_s: float = 0.0
     finish_reason: str | None = None
+    # the thinking was cut (budget or length) and closed; how the answer then came: in a continued assistant
+    # message (server prefill), from a re-ask, or by generating on after the close (local backend)
+    thinking_cut: Literal["continued", "reasked", "in_place"] | None = None
 
     def answer_in_reasoning(self) -> bool:
         """True when content is empty and the whole reply came as ``reasoning`` although the model stopped on its own

@@ -28,8 +28,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--local-device-map", metavar="MAP",
                        help="cuda, cuda:1, cpu, or auto to spread over all GPUs; none: cuda when available")
     group.add_argument("--local-attn", metavar="IMPL", help="attention implementation: sdpa, flash_attention_2, eager")
-    group.add_argument("--thinking-budget", type=int, default=8192, metavar="N",
-                       help="thinking tokens before the answer is forced (0: no limit)")
     group.add_argument("--no-fast-decode", action="store_true",
                        help="plain generate() instead of the static-cache, CUDA-graph decoding")
 
@@ -41,7 +39,6 @@ def config_from_args(args: argparse.Namespace) -> LocalModelConfig:
             dtype=args.local_dtype,
             device_map=args.local_device_map,
             attn_implementation=args.local_attn,
-            thinking_budget=args.thinking_budget or None,
             fast_decode=False if args.no_fast_decode else None,
         )
     except ValidationError as exc:

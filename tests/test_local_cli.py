@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from glmv_agent.cli import main
-from glmv_agent.errors import ConfigError
 from glmv_agent.local_backend.cli import add_arguments, config_from_args, create_backend
 from tests.tiny_models import build_model
 
@@ -34,19 +33,14 @@ def parse(*argv: str) -> argparse.Namespace:
 
 def test_flags_map_to_the_model_config() -> None:
     config = config_from_args(parse("--local", "zai-org/GLM-4.1V-9B-Thinking", "--local-dtype", "float16",
-                                    "--local-device-map", "auto", "--local-attn", "sdpa", "--thinking-budget", "2048",
-                                    "--no-fast-decode"))
+                                    "--local-device-map", "auto", "--local-attn", "sdpa", "--no-fast-decode"))
     assert (config.model, config.dtype, config.device_map, config.attn_implementation) == (
         "zai-org/GLM-4.1V-9B-Thinking", "float16", "auto", "sdpa")
-    assert config.thinking_budget == 2048 and config.fast_decode is False
+    assert config.fast_decode is False
     defaults = config_from_args(parse("--local", "org/m"))
-    assert defaults.dtype == "auto" and defaults.fast_decode is None and defaults.thinking_budget == 8192
-    assert config_from_args(parse("--local", "org/m", "--thinking-budget", "0")).thinking_budget is None
-
-
-def test_bad_flag_values_are_config_errors() -> None:
-    with pytest.raises(ConfigError, match="thinking_budget"):
-        config_from_args(parse("--local", "org/m", "--thinking-budget", "-5"))
+    assert defaults.dtype == "auto" and defaults.fast_decode is None
+    with pytest.raises(SystemExit):  # the budget is a generation flag of `run` now, for endpoints and local alike
+        parse("--local", "org/m", "--thinking-budget", "2048")
 
 
 def test_factory_loads_now_and_warns_when_the_profile_does_not_fit(

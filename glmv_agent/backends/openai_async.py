@@ -8,7 +8,8 @@ import time
 import openai
 
 from ..types import ChatMessage, Completion, GenerationParams
-from .openai_backend import EndpointConfig, OpenAIBackend, _first_model
+from .openai_backend import EndpointConfig, OpenAIBackend, _first_model, _Refused
+from .thinking import Pass, adrive
 
 
 class AsyncOpenAIBackend(OpenAIBackend):
@@ -21,7 +22,8 @@ class AsyncOpenAIBackend(OpenAIBackend):
         self._model_alock = asyncio.Lock()
 
     async def agenerate(self, messages: list[ChatMessage], params: GenerationParams) -> Completion:
-        """One completion (non-streamed); raises BackendError / BackendTimeout like ``generate``."""
+        """One completion (non-streamed; two requests when a cut thinking is answered); raises BackendError /
+        BackendTimeout like ``generate``."""
         if not self._model:
             async with self._model_alock:
                 if not self._model:
@@ -30,10 +32,17 @@ class AsyncOpenAIBackend(OpenAIBackend):
                         self._model = _first_model([m.id for m in page.data], self.url)
         request = self.build_request(messages, params)
         started = time.perf_counter()
-        with self._errors("chat completion", "/chat/completions"):
-            completion = self._read_response(await self.aclient.chat.completions.create(**request))
+        completion = await adrive(self.exchange(request, params), self._asend)
         completion.latency_s = time.perf_counter() - started
         return completion
+
+    async def _asend(self, step: Pass) -> Completion | None:
+        """One request; None when ``step`` is refusable and the server answered 400."""
+        try:
+            with self._errors("chat completion", "/chat/completions", step.refusable):
+                return self._read_response(await self.aclient.chat.completions.create(**step.request))
+        except _Refused:
+            return None
 
     async def aclose(self) -> None:
         await self.aclient.close()

@@ -2,6 +2,7 @@
 
 Screenshots are resized to GLM-V's grid and sent as data URLs; ``skip_special_tokens`` is turned off so the
 ``<|begin_of_box|>`` markers around actions survive; separated reasoning (``reasoning_content``) is read back.
+A reply cut inside its thinking (thinking budget or length) is answered in a second request (thinking.py).
 Retries are the openai client's own (``max_retries``: 408/409/429/5xx, connection errors and timeouts, backoff
 0.5 s doubling to 8 s, ``Retry-After`` up to 120 s honoured); here failures become one-line ``BackendError``s
 without the API key, and a stream that breaks off after a 200, which the client does not retry, is asked again.
@@ -17,14 +18,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
+from urllib.parse import urlparse
 
 import openai
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from ..errors import BackendError, BackendTimeout, ConfigError
 from ..geometry import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
-from ..imaging import FormatChoice, encode_data_url, memo, prepare_image, resolve_format
+from ..imaging import JPEG_ONLY_HOSTS, FormatChoice, encode_data_url, memo, prepare_image, resolve_format
 from ..types import ChatMessage, Completion, GenerationParams, TextPart, Usage
+from .thinking import Exchange, Pass, drive, exchange, first_pass_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,7 @@ NO_KEY = "EMPTY"  # what vLLM/SGLang expect when they run without --api-key
 _ENV = {"base_url": ("GLMV_BASE_URL", "OPENAI_BASE_URL"), "api_key": ("GLMV_API_KEY", "OPENAI_API_KEY"),
         "model": ("GLMV_MODEL", "OPENAI_MODEL")}
 _RETRIED_STATUS = frozenset({408, 409, 429})  # and 5xx: what the openai client retries
+HOSTED_GLM_HOSTS = JPEG_ONLY_HOSTS  # the hosted GLM API (open.bigmodel.cn, api.z.ai)
 
 
 class EndpointConfig(BaseModel):
@@ -52,6 +56,7 @@ class EndpointConfig(BaseModel):
     thinking_dialect: ThinkingDialect = "auto"  # how GenerationParams.thinking is sent: both switches, or one
     extra_body: dict[str, Any] = Field(default_factory=dict)
     stream: bool = False
+    continue_final_message: bool | None = None  # continue a cut thinking (vLLM), else re-ask; None: not on hosted GLM
 
     @field_validator("base_url")
     @classmethod
@@ -79,6 +84,14 @@ class EndpointConfig(BaseModel):
     @property
     def chat_url(self) -> str:
         return f"{self.base_url}/chat/completions"
+
+    @property
+    def prefill(self) -> bool:
+        """Whether a cut thinking is answered with ``continue_final_message`` (else by a re-ask)."""
+        if self.continue_final_message is not None:
+            return self.continue_final_message
+        host = (urlparse(self.base_url).hostname or "").lower()
+        return not any(host == h or host.endswith("." + h) for h in HOSTED_GLM_HOSTS)
 
 
 def to_openai_messages(messages: list[ChatMessage], config: EndpointConfig) -> list[dict[str, Any]]:
@@ -142,6 +155,10 @@ class _StreamBroke(Exception):
     """A streamed answer that broke off after its 200 (the client retries requests, not half-read streams)."""
 
 
+class _Refused(Exception):
+    """A refusable request answered 400 (a server that does not take ``continue_final_message``)."""
+
+
 class OpenAIBackend:
     """Backend protocol implementation over the openai client (``client`` may be injected, e.g. a proxy setup).
 
@@ -162,36 +179,36 @@ class OpenAIBackend:
     # -- public API ---------------------------------------------------------------------------------------------
 
     def generate(self, messages: list[ChatMessage], params: GenerationParams) -> Completion:
-        """One completion; its ``latency_s`` includes the client's retries. Raises BackendError / BackendTimeout."""
+        """One completion (two requests when a cut thinking is answered); its ``latency_s`` includes the client's
+        retries. Raises BackendError / BackendTimeout."""
         request = self.build_request(messages, params)
         images = sum(len(m.images()) for m in messages)
         logger.debug("chat request to %s/chat/completions: model=%s, %d messages, %d images",
                      self.url, request["model"], len(messages), images)
         started = time.perf_counter()
-        if self.config.stream:
-            completion = self._stream_with_retries(request)
-        else:
-            with self._errors("chat completion", "/chat/completions"):
-                completion = self._read_response(self.client.chat.completions.create(**request))
+        completion = drive(self.exchange(request, params), self._send)
         completion.latency_s = time.perf_counter() - started
         logger.debug("completion in %.2fs: %d+%d tokens, finish=%s", completion.latency_s,
                      completion.usage.prompt_tokens, completion.usage.completion_tokens, completion.finish_reason)
         return completion
 
     def build_request(self, messages: list[ChatMessage], params: GenerationParams) -> dict[str, Any]:
-        """The keyword arguments of ``chat.completions.create`` for these messages and parameters."""
+        """The keyword arguments of ``chat.completions.create`` for these messages and parameters (the first
+        request: ``max_tokens`` is capped at the thinking budget, see thinking.py)."""
         extra = _merge({"skip_special_tokens": False}, self.config.extra_body)
         extra = _merge(extra, thinking_body(params.thinking, self.config.thinking_dialect))
         request: dict[str, Any] = {
             "model": self.model,
             "messages": to_openai_messages(messages, self.config),
             "temperature": params.temperature,
-            "max_tokens": params.max_tokens,
+            "max_tokens": first_pass_tokens(params),
             "extra_body": extra,
             "timeout": self.config.timeout_s,
         }
         if params.top_p is not None:
             request["top_p"] = params.top_p
+        if params.frequency_penalty is not None:
+            request["frequency_penalty"] = params.frequency_penalty
         if params.stop:
             request["stop"] = list(params.stop)
         return request
@@ -216,10 +233,25 @@ class OpenAIBackend:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def exchange(self, request: dict[str, Any], params: GenerationParams) -> Exchange:
+        """The requests of one completion (thinking.exchange) for this endpoint."""
+        reask_body = _merge(request["extra_body"], thinking_body(False, self.config.thinking_dialect))
+        return exchange(request, params, prefill=self.config.prefill, reask_body=reask_body)
+
     # -- answers ------------------------------------------------------------------------------------------------
 
     def _client_options(self) -> dict[str, Any]:
         return {"max_retries": self.config.max_retries, "timeout": self.config.timeout_s}
+
+    def _send(self, step: Pass) -> Completion | None:
+        """One request; None when ``step`` is refusable and the server answered 400."""
+        try:
+            if self.config.stream:
+                return self._stream_with_retries(step.request, step.refusable)
+            with self._errors("chat completion", "/chat/completions", step.refusable):
+                return self._read_response(self.client.chat.completions.create(**step.request))
+        except _Refused:
+            return None
 
     def _read_response(self, response: Any) -> Completion:
         choices = getattr(response, "choices", None)
@@ -236,11 +268,11 @@ class OpenAIBackend:
             finish_reason=choice.finish_reason,
         )
 
-    def _stream_with_retries(self, request: dict[str, Any]) -> Completion:
+    def _stream_with_retries(self, request: dict[str, Any], refusable: bool = False) -> Completion:
         retries = self.config.max_retries
         for attempt in range(retries + 1):
             try:
-                with self._errors("chat completion", "/chat/completions"):
+                with self._errors("chat completion", "/chat/completions", refusable):
                     return self._read_stream(request)
             except _StreamBroke as exc:
                 broke = exc
@@ -277,11 +309,14 @@ class OpenAIBackend:
     # -- errors ---------------------------------------------------------------------------------------------------
 
     @contextmanager
-    def _errors(self, what: str, path: str) -> Iterator[None]:
-        """The client's final errors (after its retries) and unreadable answers as one-line BackendErrors."""
+    def _errors(self, what: str, path: str, refusable: bool = False) -> Iterator[None]:
+        """The client's final errors (after its retries) and unreadable answers as one-line BackendErrors;
+        ``refusable``: a 400 raises _Refused instead."""
         try:
             yield
         except openai.APIError as exc:
+            if refusable and isinstance(exc, openai.BadRequestError):
+                raise _Refused from None
             raise self._error(exc, what, f"{self.url}{path}") from None
         except ValueError as exc:  # a 200 whose body is not JSON / not a completion (json or pydantic error)
             raise BackendError(self._redact(_unreadable(f"{self.url}{path}", str(exc)))) from None

@@ -109,7 +109,10 @@ class AutoglmPhoneProfile(ProfileBase):
         return parse_autoglm(text, tail)
 
     def generation_defaults(self) -> GenerationParams:
-        return GenerationParams(temperature=0.0, max_tokens=3000)
+        """The official Open-AutoGLM client's settings (phone_agent/model/client.py): max_tokens 3000, greedy,
+        top_p 0.85, frequency_penalty 0.2; thinking closed with ``</think><answer>``."""
+        return GenerationParams(temperature=0.0, top_p=0.85, frequency_penalty=0.2, max_tokens=3000,
+                                think_close="</think><answer>")
 
     @staticmethod
     def screen_info(observation: Observation) -> str:

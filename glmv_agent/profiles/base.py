@@ -93,7 +93,10 @@ class ProfileBase:
         return self._loaded[name].render(values)
 
     def generation_defaults(self) -> GenerationParams:
-        return GenerationParams()
+        """8192 tokens, the official GLM-V agent scripts' max_tokens; the thinking closed as the model family
+        writes it (GLM-4.1V: ``</think><answer>``, GLM-4.5V: ``</think>``)."""
+        close = {"glm-4.1v": "</think><answer>"}.get(self.key.split("/")[0], "</think>")
+        return GenerationParams(max_tokens=8192, think_close=close)
 
     @staticmethod
     def notes_text(notes: list[str]) -> str:

@@ -13,6 +13,10 @@ A reply is text content, a dict of :class:`Reply` fields, or a :class:`Reply`; f
 (with an OpenAI-style error body and optional ``Retry-After``), a delay before answering, a non-JSON body, or a
 connection closed without an answer. When the script runs out, ``default`` answers (``None``: a 500 saying so).
 ``latency_s`` delays every answer (benchmarks of concurrent clients).
+
+Like vLLM, a request with ``continue_final_message: true`` is refused (400, no scripted reply used) unless it also
+says ``add_generation_prompt: false`` and ends with an assistant message. A reply cut inside the thinking and its
+continuation are scripted as two replies: ``[Reply(content="<think>...", finish_reason="length"), "answer"]``.
 """
 
 from __future__ import annotations
@@ -203,6 +207,10 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict):
             self._error(400, "request body is not JSON")
             return
+        refusal = _continue_refusal(body)
+        if refusal:
+            self._error(400, refusal, kind="BadRequestError")
+            return
         reply = self.fake.next_reply()
         self.fake.sleep(self.fake.latency_s + reply.delay_s)
         if self.fake._stopping.is_set():
@@ -268,6 +276,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+def _continue_refusal(body: dict[str, Any]) -> str | None:
+    """Why vLLM would refuse this ``continue_final_message`` request (None: it would not)."""
+    if not body.get("continue_final_message"):
+        return None
+    if body.get("add_generation_prompt", True):
+        return "Cannot set both `continue_final_message` and `add_generation_prompt` to True."
+    messages = body.get("messages") or [{}]
+    if messages[-1].get("role") != "assistant":
+        return "continue_final_message is set but the final message is not an assistant message"
+    return None
 
 
 def _usage(reply: Reply) -> dict[str, int]:
