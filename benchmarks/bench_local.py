@@ -131,7 +131,7 @@ def backends(args: argparse.Namespace, workdir: Path) -> list[tuple[str, Transfo
     made = []
     for label, options in paths:
         config = LocalModelConfig(model="random GLM-4.1V-9B" if not args.tiny else "tiny GLM-4.1V",
-                                  thinking_budget=None, compile_mode=args.compile_mode, **options)
+                                  compile_mode=args.compile_mode, **options)
         processors = [BanTokens(banned), StepClock()]
         made.append((label, TransformersBackend.from_components(config, model, tokenizer, processor, processors)))
     return made
@@ -150,14 +150,14 @@ def measure(backend: TransformersBackend, messages: list[ChatMessage], tokens: i
     """Median prepare / prefill seconds and decode tokens/s (after a warm-up run that compiles)."""
     assert backend.prompts is not None
     clock = backend.logits_processors[-1]
-    params = GenerationParams(temperature=0.0, max_tokens=tokens + 1)
+    params = GenerationParams(temperature=0.0, max_tokens=tokens + 1, thinking_budget=None)
     backend.generate(messages, params)  # warm-up: kernels, compiled graphs, the static cache at full size
     prepare, prefill, decode = [], [], []
     for _ in range(repeats):
         started = time.perf_counter()
         backend.prompts.build(messages, params)
         prepare.append(time.perf_counter() - started)
-        first = backend.generate(messages, GenerationParams(temperature=0.0, max_tokens=1))
+        first = backend.generate(messages, GenerationParams(temperature=0.0, max_tokens=1, thinking_budget=None))
         prefill.append(first.latency_s - prepare[-1])
         clock.times.clear()
         completion = backend.generate(messages, params)

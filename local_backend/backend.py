@@ -154,7 +154,6 @@ class TransformersBackend:
         self.engine = Engine(
             model, tokenizer, self.family, fast=fast, compile_decode=compile_decode,
             compile_mode=self.config.compile_mode, cache_bucket=self.config.cache_bucket,
-            thinking_budget=self.config.thinking_budget,
         )
         logger.info("decoding: %s", "static cache" + (" + compiled" if fast and compile_decode else "")
                     if fast else "dynamic cache")
@@ -182,6 +181,7 @@ class TransformersBackend:
             usage=Usage(prompt_tokens=len(prompt.input_ids), completion_tokens=len(result.completion_ids)),
             latency_s=time.perf_counter() - started,
             finish_reason=result.finish_reason,
+            thinking_cut="in_place" if result.forced_answer else None,
         )
 
     def decode(self, completion_ids: list[int], stop: list[str] | None = None) -> str:

@@ -24,7 +24,6 @@ class LocalModelConfig(BaseModel):
     dtype: DType = "auto"  # auto: bfloat16 on CUDA, float32 elsewhere
     device_map: str | None = None  # None: "cuda" when available, else "cpu"; "auto" spreads over several GPUs
     attn_implementation: str | None = None  # e.g. "sdpa", "flash_attention_2", "eager"; None: transformers' pick
-    thinking_budget: int | None = Field(default=8192, ge=0)  # thinking tokens before the answer is forced; 0/None: off
     fast_decode: bool | None = None  # static KV cache (+ compiled decoding on CUDA); None: on when CUDA is available
     compile: bool | None = None  # compile the decode step; None: only on CUDA (CPU compiles cost more than they save)
     compile_mode: str = "reduce-overhead"  # torch.compile mode; reduce-overhead = CUDA graphs

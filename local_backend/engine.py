@@ -1,6 +1,8 @@
-"""Token generation for one request. Plain path: transformers' generate() with a dynamic KV cache; the thinking
-budget stops a first generate(), ``</think>`` (+ ``<answer>``) is appended and a second generate() continues on the
-same cache. Fast path: FastDecoder (static cache, compiled decode step, see fast.py)."""
+"""Token generation for one request. Plain path: transformers' generate() with a dynamic KV cache; when the
+thinking is cut (it reached ``GenerationParams.thinking_budget`` tokens, or ``max_tokens`` came while it was open),
+``</think>`` (+ ``<answer>``) is appended and a second generate() writes the answer on the same cache, with
+``thinking.answer_tokens`` tokens (the endpoints' rule). Fast path: FastDecoder (static cache, compiled decode step,
+see fast.py). GLM-4.1V-style families get ``<answer>`` forced after a ``</think>`` the model wrote itself."""
 
 from __future__ import annotations
 
@@ -12,31 +14,23 @@ import torch
 from pydantic import BaseModel
 from transformers import LogitsProcessor, LogitsProcessorList
 
+from glmv_agent.backends.thinking import answer_tokens
 from glmv_agent.types import GenerationParams
 
 from .family import STOP_TOKENS, THINK_CLOSE, THINK_OPEN, ModelFamily
 from .fast import FastDecoder, TokenPicker
+from .logits import ForcedAfter, FrequencyPenalty
 from .prompt import PreparedPrompt
 from .stopping import TurnWatcher
 
 logger = logging.getLogger(__name__)
 
-ANSWER_RESERVE = 512  # tokens kept for the answer when max_tokens is smaller than the thinking budget
-
 
 class EngineResult(BaseModel):
     completion_ids: list[int]  # everything after the prompt, forced tokens included
     finish_reason: str  # "stop" | "length"
-    forced_answer: bool = False  # the thinking budget ran out and the answer was forced
+    forced_answer: bool = False  # the thinking was cut and closed, and the answer generated after the close
     stop_string: bool = False  # ended on a text stop word (still in completion_ids; cut from the text)
-
-
-def thinking_limit(budget: int | None, max_tokens: int) -> int | None:
-    """Thinking tokens allowed for a request: the budget, lowered so that an answer still fits in max_tokens."""
-    if not budget:
-        return None
-    reserve = min(ANSWER_RESERVE, max_tokens // 4)
-    return max(1, min(budget, max_tokens - reserve))
 
 
 def single_token_id(tokenizer: Any, token: str) -> int | None:
@@ -49,7 +43,7 @@ class Engine:
 
     def __init__(
         self, model: Any, tokenizer: Any, family: ModelFamily, *, fast: bool, compile_decode: bool,
-        compile_mode: str = "reduce-overhead", cache_bucket: int = 4096, thinking_budget: int | None = 8192,
+        compile_mode: str = "reduce-overhead", cache_bucket: int = 4096,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -58,14 +52,15 @@ class Engine:
         self.compile_decode = compile_decode and fast
         self.compile_mode = compile_mode
         self.cache_bucket = cache_bucket
-        self.thinking_budget = thinking_budget
         self.stop_ids = self._stop_ids()
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(self.stop_ids)
         think_open, think_close = single_token_id(tokenizer, THINK_OPEN), single_token_id(tokenizer, THINK_CLOSE)
         self.think_ids = (think_open, think_close) if think_open is not None and think_close is not None else None
-        if self.think_ids is None and thinking_budget:
+        if self.think_ids is None:
             logger.warning("the tokenizer has no single <think>/</think> tokens; the thinking budget is off")
         self.force_ids = tokenizer.encode(family.force_answer, add_special_tokens=False)
+        answer_ids = tokenizer.encode(family.answer_tag, add_special_tokens=False) if family.answer_tag else []
+        self.answer_tag = ForcedAfter(self.think_ids[1], answer_ids) if answer_ids and self.think_ids else None
         self.fast_decoder = FastDecoder(model, compile_decode=self.compile_decode, compile_mode=compile_mode,
                                         cache_bucket=cache_bucket) if fast else None
 
@@ -115,9 +110,20 @@ class Engine:
         from_start = self.think_ids is not None and bool(prompt.input_ids) and prompt.input_ids[-1] == self.think_ids[0]
         return TurnWatcher(
             tokenizer=self.tokenizer, prompt_length=len(prompt.input_ids), stop_strings=stop_strings,
-            think_ids=self.think_ids, budget=thinking_limit(self.thinking_budget, params.max_tokens)
-            if self.think_ids else None, thinking_from_start=from_start,
+            think_ids=self.think_ids, budget=(params.thinking_budget or None) if self.think_ids else None,
+            thinking_from_start=from_start,
         )
+
+    def processors(self, params: GenerationParams, prompt_length: int, extra: list[LogitsProcessor] | None
+                   ) -> list[LogitsProcessor]:
+        """Frequency penalty, the caller's processors, then the forced answer tag (last, so that it wins)."""
+        processors: list[LogitsProcessor] = []
+        if params.frequency_penalty:
+            processors.append(FrequencyPenalty(params.frequency_penalty, prompt_length))
+        processors.extend(extra or [])
+        if self.answer_tag is not None:
+            processors.append(self.answer_tag)
+        return processors
 
     @torch.no_grad()
     def run(
@@ -125,55 +131,47 @@ class Engine:
     ) -> EngineResult:
         inputs = self._inputs(prompt)
         watcher = self.watcher(prompt, params)
+        processors = self.processors(params, len(prompt.input_ids), logits_processors)
         config = self._generation_config(params, params.max_tokens)
         if self.fast_decoder is not None:
-            picker = TokenPicker(config, list(logits_processors or []))
+            picker = TokenPicker(config, processors)
             forced = self.fast_decoder.run(inputs, params.max_tokens, picker, watcher, self.stop_ids, self.force_ids)
         else:
-            forced = self._generate(inputs, config, params, watcher, logits_processors)
+            forced = self._generate(inputs, config, params, watcher, processors)
         completion = watcher.tokens
         return EngineResult(
-            completion_ids=list(completion), finish_reason=self._finish_reason(completion, watcher, params),
+            completion_ids=list(completion), finish_reason=self._finish_reason(completion, watcher),
             forced_answer=forced, stop_string=watcher.reason == "stop_string",
         )
 
     def _generate(
         self, inputs: dict[str, Any], config: Any, params: GenerationParams, watcher: TurnWatcher,
-        logits_processors: list[LogitsProcessor] | None,
+        processors: list[LogitsProcessor],
     ) -> bool:
-        """The plain path; True when the thinking budget forced the answer."""
-        extra: dict[str, Any] = {"stopping_criteria": [watcher],
-                                 "logits_processor": LogitsProcessorList(logits_processors or [])}
+        """The plain path; True when the thinking was cut and the answer generated after the close."""
+        extra: dict[str, Any] = {"stopping_criteria": [watcher], "logits_processor": LogitsProcessorList(processors)}
         out = self.model.generate(**inputs, generation_config=config, **extra)
-        if watcher.reason != "budget":
+        if self._finish_reason(watcher.tokens, watcher) == "stop":
+            return False
+        if not watcher.cut_due(at_limit=len(watcher.tokens) >= params.max_tokens):
             return False
         return self._force_answer(out.sequences[0].tolist(), out.past_key_values, params, watcher, extra)
 
     def _force_answer(
         self, sequence: list[int], cache: Any, params: GenerationParams, watcher: TurnWatcher, extra: dict[str, Any]
     ) -> bool:
-        """Close the thinking section and let the model write its answer on the same KV cache; False when the
-        forced tokens do not fit in max_tokens."""
-        remaining = params.max_tokens - (len(sequence) - watcher.prompt_length) - len(self.force_ids)
-        if remaining < 0:
-            return False
-        logger.info("thinking reached %s tokens without </think>; forcing the answer", watcher.budget)
-        sequence = sequence + self.force_ids
-        if remaining == 0:
-            watcher.feed(list(self.force_ids))
-            return True
-        ids = torch.tensor([sequence], dtype=torch.long, device=self.model.device)
+        """Close the thinking section and let the model write its answer on the same KV cache."""
+        used = len(sequence) - watcher.prompt_length
+        logger.info("thinking cut after %d tokens without </think>; closing it for the answer", used)
+        ids = torch.tensor([sequence + self.force_ids], dtype=torch.long, device=self.model.device)
         self.model.generate(
             input_ids=ids, attention_mask=torch.ones_like(ids), past_key_values=cache,
-            generation_config=self._generation_config(params, remaining), **extra,
+            generation_config=self._generation_config(params, answer_tokens(params.max_tokens, used)), **extra,
         )
         return True
 
-    def _finish_reason(self, completion: list[int], watcher: TurnWatcher, params: GenerationParams) -> str:
-        if completion and completion[-1] in self.stop_ids:
+    def _finish_reason(self, completion: list[int], watcher: TurnWatcher) -> str:
+        """``stop`` at an end-of-turn token or a stop word; any other end is a token limit."""
+        if (completion and completion[-1] in self.stop_ids) or watcher.reason == "stop_string":
             return "stop"
-        if watcher.reason == "stop_string":
-            return "stop"
-        if watcher.reason == "budget":  # thinking hit the budget with no room left for an answer
-            return "length"
-        return "length" if len(completion) >= params.max_tokens else "stop"
+        return "length"

@@ -1,5 +1,5 @@
-"""What differs between the GLM-V checkpoints the local backend runs: model class, stop words and how a too long
-thinking section is closed."""
+"""What differs between the GLM-V checkpoints the local backend runs: model class, stop words, how a cut thinking
+section is closed and which tag must follow ``</think>``."""
 
 from __future__ import annotations
 
@@ -20,14 +20,15 @@ class ModelFamily(BaseModel):
     model_type: str
     class_name: str
     stop_strings: tuple[str, ...] = ()  # text stop words (cut from the returned text, as servers do)
-    force_answer: str = THINK_CLOSE  # appended when the thinking budget runs out
+    force_answer: str = THINK_CLOSE  # appended when the thinking is cut (budget or max_tokens)
+    answer_tag: str | None = None  # forced right after a </think> the model wrote itself, when it is not there
 
 
 FAMILIES = {
     # GLM-4.1V-9B-Thinking and AutoGLM-Phone-9B: <think>...</think><answer>...</answer>, stop at </answer>.
     "glm4v": ModelFamily(
         model_type="glm4v", class_name="Glm4vForConditionalGeneration", stop_strings=("</answer>",),
-        force_answer="</think><answer>",
+        force_answer="</think><answer>", answer_tag="<answer>",
     ),
     # GLM-4.5V: <think>...</think> then the answer without tags; thinking switch in the chat template.
     "glm4v_moe": ModelFamily(model_type="glm4v_moe", class_name="Glm4vMoeForConditionalGeneration"),

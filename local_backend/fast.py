@@ -4,8 +4,8 @@ device while the host reads the previous token, so the GPU never waits for Pytho
 
 Token choice matches transformers' generate() for the same generation config (repetition penalty, user logits
 processors, then temperature / top-k / top-p when sampling; greedy otherwise), so greedy output is identical to
-the plain path. The thinking budget is handled in the loop: the forced ``</think>`` (+ ``<answer>``) is fed as
-one extra prefill chunk and decoding goes on.
+the plain path. A cut thinking is handled in the loop: the forced ``</think>`` (+ ``<answer>``) is fed as one extra
+prefill chunk and decoding goes on for ``thinking.answer_tokens`` more tokens.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from transformers import (
     TopKLogitsWarper,
     TopPLogitsWarper,
 )
+
+from glmv_agent.backends.thinking import answer_tokens
 
 from .stopping import TurnWatcher
 
@@ -103,47 +105,47 @@ class FastDecoder:
         self, inputs: dict[str, Any], max_new_tokens: int, picker: TokenPicker, watcher: TurnWatcher,
         stop_ids: set[int], force_ids: list[int],
     ) -> bool:
-        """Decode into ``watcher.tokens`` until a stop token, a stop word or ``max_new_tokens``; True when the
-        thinking budget forced the answer."""
+        """Decode into ``watcher.tokens`` until a stop token, a stop word or ``max_new_tokens`` (then, after a cut
+        thinking was closed, ``answer_tokens`` more); True when the thinking was cut and closed."""
         prompt_length = inputs["input_ids"].shape[1]
-        self._cache_for(prompt_length + max_new_tokens + len(force_ids) + 1)
-        ids = torch.zeros((1, prompt_length + max_new_tokens + len(force_ids) + 1), dtype=torch.long,
-                          device=self.model.device)
+        room = prompt_length + max_new_tokens + len(force_ids) + answer_tokens(max_new_tokens, max_new_tokens) + 1
+        self._cache_for(room)
+        ids = torch.zeros((1, room), dtype=torch.long, device=self.model.device)
         ids[:, :prompt_length] = inputs["input_ids"]
         logits, position = self._prefill(inputs)
         token = picker(ids[:, :prompt_length], logits)
         ids[:, prompt_length] = token
-        length, forced = prompt_length + 1, False
+        length, limit, forced = prompt_length + 1, max_new_tokens, False
         while True:
-            launch = length - prompt_length < max_new_tokens
+            launch = length - prompt_length < limit
             if launch:  # queue the next step before reading this token: the device stays busy
                 following = picker(ids[:, :length], self._forward(token.view(1, 1), position, True))
                 position = position + 1
             value = int(token.item())
             reason = watcher.feed([value])
-            if not launch or value in stop_ids or reason == "stop_string":
+            if value in stop_ids or reason == "stop_string":
                 return forced
-            if reason == "budget":
-                if length - prompt_length + len(force_ids) > max_new_tokens:
-                    return forced  # no room for the forced tokens: the request ends at max_tokens
-                logger.info("thinking reached %s tokens without </think>; forcing the answer", watcher.budget)
-                following, position, length = self._force(ids, length, position, force_ids, picker, watcher)
-                forced = True
-                if length - prompt_length >= max_new_tokens:
-                    return forced
+            if not forced and watcher.cut_due(at_limit=not launch):
+                used = length - prompt_length
+                logger.info("thinking cut after %d tokens without </think>; closing it for the answer", used)
+                following, position, length = self._force(ids, length, position, force_ids, picker, watcher, launch)
+                forced, limit = True, length - prompt_length + answer_tokens(max_new_tokens, used)
+            elif not launch:
+                return forced
             ids[:, length] = following
             token, length = following, length + 1
 
     def _force(
         self, ids: torch.Tensor, length: int, position: torch.Tensor, force_ids: list[int], picker: TokenPicker,
-        watcher: TurnWatcher,
+        watcher: TurnWatcher, last_done: bool,
     ) -> tuple[torch.Tensor, torch.Tensor, int]:
-        """Feed the forced tokens after ``ids[:, :length]`` (the queued next token is dropped); (next token, next
-        position, new length)."""
+        """Feed the forced tokens after ``ids[:, :length]`` (a queued next token is dropped; ``last_done`` False:
+        the last token's own step never ran and goes first); (next token, next position, new length)."""
         count = len(force_ids)
         ids[:, length : length + count] = torch.tensor(force_ids, dtype=torch.long, device=ids.device)
-        positions = position + torch.arange(count, device=ids.device).view(1, 1, -1)
-        logits = self._forward(ids[:, length : length + count], positions, False)
+        start = length if last_done else length - 1  # ``position`` is that of ids[:, start]
+        positions = position + torch.arange(length + count - start, device=ids.device).view(1, 1, -1)
+        logits = self._forward(ids[:, start : length + count], positions, False)
         watcher.feed(list(force_ids))
         length += count
-        return picker(ids[:, :length], logits), position + count, length
+        return picker(ids[:, :length], logits), positions[..., -1:] + 1, length

@@ -52,6 +52,14 @@ class TurnWatcher(StoppingCriteria):
             return 0
         return len(self.tokens) - self.thinking_start
 
+    def in_thinking(self) -> bool:
+        return self.thinking_start is not None and not self.thinking_closed
+
+    def cut_due(self, at_limit: bool) -> bool:
+        """Whether to close the thinking now (budget on): it reached the budget, or the token limit came while it
+        was still open (``at_limit``)."""
+        return bool(self.budget) and (self.reason == "budget" or (at_limit and self.in_thinking()))
+
     def feed(self, new_tokens: list[int]) -> str | None:
         """Add tokens to the completion; the stop reason, if any (also kept in ``reason``)."""
         self._follow_thinking(new_tokens, len(self.tokens))

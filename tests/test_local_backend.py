@@ -126,28 +126,53 @@ def test_thinking_budget_closes_thinking_and_forces_the_answer(model: str, reque
     path = request.getfixturevalue(model)
     forced = "</think><answer>" if model == "glm41v" else "</think>"
     answer = "<|begin_of_box|>DONE()<|end_of_box|>" + ("</answer>" if model == "glm41v" else "")
-    local = backend(path, ["<think>" + "step " * 200], after_forced=answer, thinking_budget=12)
-    completion = local.generate(ask(), GenerationParams(max_tokens=200))
+    local = backend(path, ["<think>" + "step " * 200], after_forced=answer)
+    completion = local.generate(ask(), GenerationParams(max_tokens=200, thinking_budget=12))
     tokenizer = local.tokenizer
     thinking_ids = tokenizer.encode("<think>" + "step " * 200, add_special_tokens=False)[:13]
     assert completion.text == tokenizer.decode(thinking_ids) + forced + answer.removesuffix("</answer>")
-    assert completion.finish_reason == "stop"
+    assert completion.finish_reason == "stop" and completion.thinking_cut == "in_place"
     encoded = len(tokenizer.encode(forced + answer, add_special_tokens=False))
     assert completion.usage.completion_tokens == 13 + encoded + (0 if model == "glm41v" else 1)
 
 
-def test_budget_leaves_room_for_the_answer_when_max_tokens_is_smaller(glm41v: Path) -> None:
-    local = backend(glm41v, ["<think>" + "step " * 200], after_forced="DONE()</answer>")  # budget 8192
-    completion = local.generate(ask(), GenerationParams(max_tokens=80))
+@pytest.mark.parametrize("fast", [False, True])
+def test_the_cut_is_the_budget_itself_even_close_to_max_tokens(glm41v: Path, fast: bool) -> None:
+    local = backend(glm41v, ["<think>" + "step " * 200], after_forced="DONE()</answer>", fast_decode=fast)
+    completion = local.generate(ask(), GenerationParams(max_tokens=120, thinking_budget=100))
     thinking = completion.text.split("<think>")[1].split("</think>")[0]
-    assert len(local.tokenizer.encode(thinking, add_special_tokens=False)) == 60  # 80 - min(512, 80 // 4)
+    assert len(local.tokenizer.encode(thinking, add_special_tokens=False)) == 100  # not min(100, 120 - 30)
     assert completion.text.endswith("</think><answer>DONE()") and completion.finish_reason == "stop"
 
 
+@pytest.mark.parametrize("fast", [False, True])
+def test_max_tokens_inside_the_thinking_closes_it_and_the_answer_gets_its_own_tokens(glm41v: Path, fast: bool) -> None:
+    local = backend(glm41v, ["<think>" + "step " * 200], after_forced="DONE()</answer>", fast_decode=fast)
+    completion = local.generate(ask(), GenerationParams(max_tokens=80))  # budget 8192: max_tokens comes first
+    thinking = completion.text.split("<think>")[1].split("</think>")[0]
+    assert len(local.tokenizer.encode(thinking, add_special_tokens=False)) == 79  # 80 with <think>
+    assert completion.text.endswith("</think><answer>DONE()") and completion.finish_reason == "stop"
+    assert completion.usage.completion_tokens > 80 and completion.thinking_cut == "in_place"
+
+
 def test_thinking_that_closes_in_time_is_left_alone(glm41v: Path) -> None:
-    script = "<think>short</think><answer>DONE()</answer>"
-    completion = backend(glm41v, [script], thinking_budget=4).generate(ask(), PARAMS)
-    assert completion.text == "<think>short</think><answer>DONE()"
+    script = "<think>short</think><answer>DONE()</answer>"  # "short": 4 tokens
+    cuts = [backend(glm41v, [script]).generate(ask(), PARAMS.model_copy(update={"thinking_budget": budget}))
+            for budget in (5, 4)]
+    assert [c.text for c in cuts] == ["<think>short</think><answer>DONE()"] * 2
+    assert [c.thinking_cut for c in cuts] == [None, "in_place"]  # 4 thinking tokens reach a budget of 4
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_answer_tag_is_forced_after_the_models_own_close_for_glm41v(
+    glm41v: Path, glm45v: Path, fast: bool
+) -> None:
+    script = "<think>look</think>"  # then the script ends the turn: no <answer> of the model's own
+    text41 = backend(glm41v, [script], fast_decode=fast).generate(ask(), PARAMS).text
+    text45 = backend(glm45v, [script], fast_decode=fast).generate(ask(), PARAMS).text
+    assert text41 == "<think>look</think><answer>" and text45 == "<think>look</think>"
+    whole = "<think>look</think><answer>DONE()</answer>"  # a model that writes the tag itself is left as it is
+    assert backend(glm41v, [whole], fast_decode=fast).generate(ask(), PARAMS).text == whole.removesuffix("</answer>")
 
 
 @pytest.mark.parametrize("model", ["glm41v", "glm45v", "glm46v"])
@@ -178,6 +203,27 @@ def test_repetition_penalty_of_the_checkpoint_applies_on_both_paths(glm41v: Path
 
 
 @pytest.mark.parametrize("fast", [False, True])
+def test_frequency_penalty_changes_greedy_output_alike_on_both_paths(glm41v: Path, fast: bool) -> None:
+    messages = ask("tap the search field", Image.new("RGB", (280, 560), (30, 60, 90)))
+    runs = []
+    for penalty, path_is_fast in ((None, fast), (0.8, fast), (0.8, not fast)):
+        local = backend(glm41v, fast_decode=path_is_fast)
+        local.load()
+        prompt = local.prompts.build(messages, PARAMS)
+        params = GenerationParams(max_tokens=40, frequency_penalty=penalty)
+        runs.append(local.engine.run(prompt, params).completion_ids)
+    assert runs[0] != runs[1] and runs[1] == runs[2]
+
+
+def test_frequency_penalty_counts_completion_tokens_only() -> None:
+    from glmv_agent.local_backend.logits import FrequencyPenalty
+
+    ids = torch.tensor([[5, 5, 7, 5, 7]])  # prompt [5, 5], completion [7, 5, 7]
+    scores = FrequencyPenalty(0.5, prompt_length=2)(ids, torch.zeros(1, 10))
+    assert scores[0, 7] == -1.0 and scores[0, 5] == -0.5 and scores[0, 3] == 0.0
+
+
+@pytest.mark.parametrize("fast", [False, True])
 def test_sampling_respects_logits_processors(glm41v: Path, fast: bool) -> None:
     script = "<think>a</think><answer><|begin_of_box|>DONE()<|end_of_box|></answer>"
     torch.manual_seed(1)
@@ -187,14 +233,14 @@ def test_sampling_respects_logits_processors(glm41v: Path, fast: bool) -> None:
 
 
 def continuation_case(path: Path, fast: bool) -> tuple[TransformersBackend, list[int], list[int], int]:
-    local = backend(path, fast_decode=fast, thinking_budget=10)
+    local = backend(path, fast_decode=fast)
     local.load()
     tokenizer = local.tokenizer
     think_open, think_close = tokenizer.convert_tokens_to_ids(["<think>", "</think>"])
     banned = sorted(local.engine.stop_ids | {think_close})
     local.logits_processors.append(FreeThinking(think_open, banned))
     prompt = local.prompts.build(ask(), PARAMS)
-    result = local.engine.run(prompt, GenerationParams(max_tokens=30), local.logits_processors)
+    result = local.engine.run(prompt, GenerationParams(max_tokens=30, thinking_budget=10), local.logits_processors)
     assert result.forced_answer and result.finish_reason == "length"
     split = 1 + 10 + len(local.engine.force_ids)  # <think>, the budget, </think><answer>
     assert result.completion_ids[11:split] == local.engine.force_ids
@@ -245,8 +291,8 @@ def test_enable_thinking_switch_reaches_the_template(glm45v: Path) -> None:
 
 
 def test_length_finish_reason_when_max_tokens_runs_out(glm41v: Path) -> None:
-    completion = backend(glm41v, ["<think>" + "a b " * 50], thinking_budget=None).generate(
-        ask(), GenerationParams(max_tokens=7))
+    completion = backend(glm41v, ["<think>" + "a b " * 50]).generate(
+        ask(), GenerationParams(max_tokens=7, thinking_budget=None))
     assert completion.finish_reason == "length" and completion.usage.completion_tokens == 7
 
 
