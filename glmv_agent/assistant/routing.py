@@ -30,7 +30,7 @@ Reply in one of the two forms and nothing else."""
 
 REASK = "Your reply was in neither form. Reply with exactly TASK, or with ANSWER: followed by the answer."
 _TASK = re.compile(r"^[\s*`#>]*TASK\b[\s.!*`]*$", re.IGNORECASE)
-_ANSWER = re.compile(r"^[\s*`#>]*ANSWER\s*\**\s*[:：]\s*(.+)$", re.IGNORECASE | re.DOTALL)
+_ANSWER = re.compile(r"^[\s*`#>]*ANSWER\s*\**\s*[:：]\**\s*(.+)$", re.IGNORECASE | re.DOTALL)
 
 
 class Route(BaseModel):
