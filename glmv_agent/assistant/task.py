@@ -92,10 +92,9 @@ class TaskRun:
         self.parts.bus.publish(Phase(turn=self.turn, step=index, phase=phase))
 
     def _on_planned(self, action: Any, observation: Observation) -> None:
+        # drawn on the image the model saw: for set-of-marks (web) that one carries the labels the action names
         wire = action.model_dump(mode="json", exclude_none=True)
-        labelled = "label" in wire and observation.marked_screenshot is not None
-        record = StepRecord(index=self._index, action=wire, screen_size=observation.size,
-                            marked_screenshot="marked" if labelled else None)
+        record = StepRecord(index=self._index, action=wire, screen_size=observation.size)
         try:
             image = self.parts.images.put(annotate(shrink(observation.model_image), record))
         except Exception as exc:  # noqa: BLE001 - a drawing failure must not stop the run
