@@ -172,3 +172,76 @@ def test_no_browser_holds_the_same_conversation_in_the_terminal(tmp_path):
     assert out.index("answer: A grey screen.") < out.index("Allow click") < out.index("status: complete")
     summary = json.loads((tmp_path / "c" / "02-tap-the-first-row" / "summary.json").read_text())
     assert summary["status"] == "complete" and summary["steps"] == 2
+
+
+class _TakeoverScreen:
+    """The in-memory screen, but AutoGLM's Take_over hands the device to the person as the phone does."""
+
+    def __init__(self, takeover) -> None:
+        from glmv_agent.testing import FakeEnvironment
+
+        self.inner = FakeEnvironment(size=(540, 1200))
+        self.platform = self.inner.platform
+        self.takeover = takeover
+        self.handed = []
+
+    def observe(self):
+        return self.inner.observe()
+
+    def execute(self, action, observation):
+        if action.type == "Take_over":
+            self.handed.append(action.message)
+            self.takeover(action.message)  # returns when the person is done; raises UserAbort on stop
+            from glmv_agent.types import Outcome
+
+            return Outcome(detail="the person took over")
+        return self.inner.execute(action, observation)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+
+@pytest.mark.parametrize("answer, status", [("yes", "complete"), ("no", "aborted")])
+def test_a_takeover_waits_for_continue_or_stop_from_the_person(tmp_path, answer, status):
+    import threading
+
+    from glmv_agent.agent import AgentConfig
+    from glmv_agent.assistant import AssistantSession, SessionSettings
+    from glmv_agent.assistant.events import Ended, Held
+    from glmv_agent.profiles import get_profile
+
+    screens = []
+
+    def make(takeover):
+        screens.append(_TakeoverScreen(takeover))
+        return screens[0]
+
+    replies = ["TASK", 'do(action="Take_over", message="Please log in")', 'finish(message="logged in")']
+    settings = SessionSettings(profile=get_profile("autoglm-phone/mobile"), backend=ReplayBackend(replies),
+                               make_environment=make, folder=tmp_path / "conv", config=AgentConfig(max_steps=5))
+    session = AssistantSession(settings).start()
+    held, ended = threading.Event(), threading.Event()
+    holds: list[Held] = []
+    endings: list[Ended] = []
+
+    def watch(event):
+        if isinstance(event, Held):
+            holds.append(event)
+            held.set()
+        elif isinstance(event, Ended):
+            endings.append(event)
+            ended.set()
+
+    session.bus.subscribe(watch)
+    try:
+        session.submit("Open my mail")
+        assert held.wait(60)
+        assert (holds[0].kind, holds[0].text) == ("takeover", "Please log in")
+        assert session.resolve(holds[0].hold, answer)
+        assert ended.wait(60)
+    finally:
+        session.close()
+    assert endings[0].status == status and screens[0].handed == ["Please log in"]
