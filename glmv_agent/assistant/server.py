@@ -76,7 +76,10 @@ class TokenGate:
         if scope["type"] == "lifespan":
             await self.app(scope, receive, send)
             return
-        if scope["type"] != "http" or not self.allowed(Request(scope)):
+        if scope["type"] != "http":  # the panel uses no WebSockets
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if not self.allowed(Request(scope)):
             await PlainTextResponse(REFUSED, status_code=403)(scope, receive, send)
             return
         await self.app(scope, receive, send)
