@@ -168,6 +168,7 @@ class Episode:
         completion: Completion = yield Generate(messages, self.s.params)
         record.timings["generate"] = time.perf_counter() - started
         record.raw_text, record.reasoning, record.usage = completion.text, completion.reasoning, completion.usage
+        record.thinking_cut = completion.thinking_cut
         return completion
 
     def _act(self, observation: Observation, decision: Decision, record: StepRecord) -> Machine:

@@ -224,3 +224,4 @@ def test_the_step_record_keeps_the_whole_reply_and_both_requests(tmp_path: Path)
     step = json.loads((tmp_path / "run" / "steps.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert step["raw_text"] == SENT + "</think><answer>" + DONE_41
     assert step["usage"] == {"prompt_tokens": 10000, "completion_tokens": 8212, "requests": 2}
+    assert step["thinking_cut"] == "continued"

@@ -166,7 +166,10 @@ def test_b_end_to_end_a_length_stop_in_thinking_is_re_asked_and_never_executed(t
     env = FakeEnvironment()
     with FakeOpenAIServer(script) as server:
         backend = OpenAIBackend(EndpointConfig(base_url=server.base_url, model="glm-test", max_retries=0))
-        agent = Agent(get_profile("glm-4.5v/mobile"), backend, env, AgentConfig(run_dir=tmp_path / "run"))
+        profile = get_profile("glm-4.5v/mobile")
+        # No thinking-budget pass here (tests/test_generation_budget.py covers it): the cut reply reaches the parser.
+        params = profile.generation_defaults().model_copy(update={"thinking_budget": None})
+        agent = Agent(profile, backend, env, AgentConfig(run_dir=tmp_path / "run", params=params))
         result = agent.run("check")
     assert result.status == "complete" and env.executed == []
     first = json.loads((result.run_dir / "steps.jsonl").read_text(encoding="utf-8").splitlines()[0])
