@@ -69,7 +69,9 @@ def test_batch_isolates_failures_and_results_match_trajectories(tmp_path: Path) 
     lines = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
     assert sorted(line["id"] for line in lines) == [f"t{i}" for i in range(6)]
     summary = summarize(outcomes)
-    assert summary.succeeded == 4 and summary.by_status == {"complete": 4, "error": 2}
+    # no check judges these tasks: four claims of "complete", no success counted on the model's word
+    assert summary.claimed_complete == 4 and summary.by_status == {"complete": 4, "error": 2}
+    assert (summary.succeeded, summary.unverified, summary.success_rate) == (0, 6, None)
 
 
 def test_episodes_really_overlap(tmp_path: Path) -> None:

@@ -38,6 +38,12 @@ def register_commands(sub: Any) -> None:
     batch.add_argument("--max-steps", type=int, default=30)
     batch.add_argument("--lang", choices=("zh", "en"), help="AutoGLM-Phone's system prompt language (default zh)")
     batch.add_argument("--fake-screen", action="store_true", help="in-memory screens instead of devices")
+    batch.add_argument("--check-command", metavar="CMD",
+                       help="judge tasks whose line has no check: a command (split like a shell line, run without "
+                            "one) that gets the run folder as its last argument; exit 0 = pass")
+    batch.add_argument("--check-function", metavar="MODULE:NAME",
+                       help="judge tasks whose line has no check: a Python function called with the run folder, "
+                            "returning True (pass), False (fail) or None (cannot judge)")
     add_endpoint_arguments(batch)
     add_platform_arguments(batch)
     batch.add_argument("--device", action="append", dest="device_list", metavar="DEVICE",
@@ -74,7 +80,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import Progress
 
-    tasks = shard(load_tasks(args.tasks, args.format, {"model": args.model}), args.shard)
+    tasks = shard(load_tasks(args.tasks, args.format, _defaults(args)), args.shard)
     console = Console(highlight=False)
     devices = getattr(args, "device_list", None)
     with Progress(console=console) as progress:
@@ -82,8 +88,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
         def done(outcome: EpisodeOutcome) -> None:
             progress.advance(bar)
-            mark = "[green]ok[/]" if outcome.success else f"[red]{outcome.status}[/]"
-            progress.console.print(f"{outcome.id}: {mark} in {outcome.steps} steps ({outcome.duration_s:.1f}s)")
+            progress.console.print(f"{outcome.id}: {_mark(outcome)}, model: {outcome.status}, {outcome.steps} steps "
+                                   f"({outcome.duration_s:.1f}s)", markup=True)
 
         build, shared = _builder(args)
         runner = BatchRunner(build, args.out, args.concurrency, devices, args.model_limit, done)
@@ -93,6 +99,26 @@ def cmd_batch(args: argparse.Namespace) -> int:
         outcomes = asyncio.run(_run(runner, tasks, config, shared))
     _print_summary(console, runner, outcomes)
     return 0
+
+
+def _defaults(args: argparse.Namespace) -> dict[str, Any]:
+    """Values for task lines that leave them out: the model, and the check the flags give."""
+    import shlex
+
+    defaults: dict[str, Any] = {"model": args.model}
+    check: dict[str, Any] = {}
+    if args.check_command:
+        check["command"] = shlex.split(args.check_command)
+    if args.check_function:
+        check["function"] = args.check_function
+    if check:
+        defaults["check"] = check
+    return defaults
+
+
+def _mark(outcome: EpisodeOutcome) -> str:
+    colour = {"pass": "green", "fail": "red"}.get(outcome.verdict.result, "yellow")
+    return f"[{colour}]{outcome.verdict.result}[/]"
 
 
 async def _run(
@@ -115,10 +141,16 @@ def _print_summary(console: Any, runner: BatchRunner, outcomes: list[EpisodeOutc
     summary = summarize(read_results(runner.results))
     (runner.out_dir / "summary.json").write_text(json.dumps(summary.model_dump(), indent=2), encoding="utf-8")
     table = Table(title=f"batch: {runner.out_dir}")
-    for column in ("episodes", "succeeded", "success rate", "mean steps", "tokens", "s / step", "by status"):
+    for column in ("episodes", "passed", "failed", "unverified", "success rate", "model said done", "mean steps",
+                   "tokens", "s / step", "by status"):
         table.add_column(column)
-    table.add_row(str(summary.episodes), str(summary.succeeded), f"{summary.success_rate:.0%}",
-                  f"{summary.mean_steps:.1f}", str(summary.tokens), f"{summary.time_per_step_s:.2f}",
-                  ", ".join(f"{k}: {v}" for k, v in sorted(summary.by_status.items())))
+    rate = "n/a" if summary.success_rate is None else f"{summary.success_rate:.0%}"
+    statuses = ", ".join(f"{k}: {v}" for k, v in sorted(summary.by_status.items()))
+    table.add_row(str(summary.episodes), str(summary.succeeded), str(summary.failed), str(summary.unverified), rate,
+                  str(summary.claimed_complete), f"{summary.mean_steps:.1f}", str(summary.tokens),
+                  f"{summary.time_per_step_s:.2f}", statuses)
     console.print(table)
+    if summary.unverified:
+        console.print(f"{summary.unverified} episodes are unverified: no benchmark or check could judge them, and "
+                      "the model's own status is not counted as success (see docs/batch.md, verdicts)")
     console.print(f"this run: {len(outcomes)} episodes; results: {runner.results}")

@@ -2,7 +2,9 @@
 
 Tasks come from a JSONL file (our format, WebVoyager's or AndroidWorld-style goal lists). Episodes run concurrently
 on asyncio (``AsyncAgent``), each environment on its own thread, the model calls under one shared limit. Results are
-appended to ``results.jsonl`` as episodes finish, so an interrupted batch resumes where it stopped.
+appended to ``results.jsonl`` as episodes finish, so an interrupted batch resumes where it stopped. Each result
+carries a :class:`~glmv_agent.batch.verdicts.Verdict` (benchmark, check or ``unverified``) apart from the model's
+status, and ``success`` is that verdict's pass, never the model's own word.
 """
 
 from __future__ import annotations
@@ -21,15 +23,20 @@ from pydantic import BaseModel, Field, ValidationError
 from ..agent import AgentConfig, AsyncAgent, EpisodeResult
 from ..errors import ConfigError
 from ..threaded import ThreadedEnvironment
-from .tasks import BatchTask, check_ids, folder_name
+from .tasks import BatchTask, SuccessCheck, check_ids, check_judges, folder_name
+from .verdicts import NOTHING_JUDGES, Verdict, combine, run_command, run_function
 
 log = logging.getLogger(__name__)
 
 
 class EpisodeOutcome(BaseModel):
+    """One line of results.jsonl: ``status`` is how the loop ended (the model's word), ``verdict`` whether the task
+    was done, ``success`` is ``verdict.result == "pass"``."""
+
     id: str
     status: str
     success: bool
+    verdict: Verdict = Field(default_factory=lambda: NOTHING_JUDGES.model_copy())
     answer: str | None = None
     error: str | None = None
     steps: int = 0
@@ -42,13 +49,21 @@ class EpisodeOutcome(BaseModel):
 
 # What the caller supplies: for a task and a slot (device serial or None), the agent's parts.
 class EpisodeParts(BaseModel):
+    """The agent's parts for one episode. ``instruction(env)`` reads the task text from the started environment
+    (a benchmark page that states its own task; default: the task line's text). ``judge(env, result)`` is the
+    benchmark's verdict, read while the environment is open; it takes precedence over the task's ``check``."""
+
     model_config = {"arbitrary_types_allowed": True}
     profile: Any
     backend: Any
     make_environment: Callable[[], Any]
+    instruction: Callable[[Any], str] | None = None
+    judge: Callable[[Any, EpisodeResult], Verdict] | None = None
 
 
 PartsBuilder = Callable[[BatchTask, "str | None"], EpisodeParts]
+# The line written for a finished episode: the outcome itself or a subclass with more fields (glmv-agent eval).
+LineMaker = Callable[[BatchTask, EpisodeOutcome], EpisodeOutcome]
 
 
 def read_results(results: Path) -> list[EpisodeOutcome]:
@@ -69,13 +84,22 @@ def finished_ids(results: Path) -> set[str]:
 
 
 def _repair(results: Path) -> None:
-    """Rewrite results.jsonl without lines a killed run left unfinished, so appends start on a clean line."""
+    """Rewrite results.jsonl without lines a killed run left unfinished, so appends start on a clean line.
+    Good lines are kept byte for byte (with any fields a caller's line maker added)."""
     if not results.is_file():
         return
     text = results.read_text(encoding="utf-8")
-    good = [outcome.model_dump_json() for outcome in read_results(results)]
+    good = [line for line in text.splitlines() if _readable(line)]
     if text != "".join(line + "\n" for line in good):
         results.write_text("".join(line + "\n" for line in good), encoding="utf-8")
+
+
+def _readable(line: str) -> bool:
+    try:
+        EpisodeOutcome.model_validate_json(line)
+    except ValidationError:
+        return False
+    return True
 
 
 class LimitedBackend:
@@ -93,9 +117,15 @@ class LimitedBackend:
 
 
 class BatchSummary(BaseModel):
+    """``succeeded`` / ``failed`` / ``unverified`` count verdicts; ``success_rate`` is passes over judged episodes
+    (None when nothing was judged); ``claimed_complete`` counts episodes whose model said it finished."""
+
     episodes: int = 0
     succeeded: int = 0
-    success_rate: float = 0.0
+    failed: int = 0
+    unverified: int = 0
+    success_rate: float | None = None
+    claimed_complete: int = 0
     mean_steps: float = 0.0
     tokens: int = 0
     time_per_step_s: float = 0.0
@@ -107,9 +137,12 @@ def summarize(outcomes: list[EpisodeOutcome], wall_s: float = 0.0) -> BatchSumma
     if not outcomes:
         return BatchSummary(wall_s=wall_s)
     steps = sum(o.steps for o in outcomes)
-    succeeded = sum(o.success for o in outcomes)
+    verdicts = Counter(o.verdict.result for o in outcomes)
+    judged = verdicts["pass"] + verdicts["fail"]
     return BatchSummary(
-        episodes=len(outcomes), succeeded=succeeded, success_rate=round(succeeded / len(outcomes), 4),
+        episodes=len(outcomes), succeeded=verdicts["pass"], failed=verdicts["fail"], unverified=verdicts["unverified"],
+        success_rate=round(verdicts["pass"] / judged, 4) if judged else None,
+        claimed_complete=sum(o.status == "complete" for o in outcomes),
         mean_steps=round(steps / len(outcomes), 2), tokens=sum(o.tokens for o in outcomes),
         time_per_step_s=round(sum(o.duration_s for o in outcomes) / max(1, steps), 3), wall_s=round(wall_s, 3),
         by_status=dict(Counter(o.status for o in outcomes)),
@@ -120,7 +153,8 @@ class BatchRunner:
     """Runs tasks with at most ``concurrency`` episodes in flight and ``model_limit`` model calls at once.
 
     ``slots`` are the devices to share out (one episode per device at a time); None means unlimited slots (each
-    episode makes its own browser or screen).
+    episode makes its own browser or screen). ``make_line(task, outcome)`` turns each outcome into the line written
+    to results.jsonl (a subclass of EpisodeOutcome with more fields; default: the outcome as is).
     """
 
     def __init__(
@@ -131,6 +165,7 @@ class BatchRunner:
         slots: list[str] | None = None,
         model_limit: int | None = None,
         on_done: Callable[[EpisodeOutcome], None] | None = None,
+        make_line: LineMaker | None = None,
     ) -> None:
         if concurrency < 1:
             raise ConfigError("--concurrency must be at least 1")
@@ -140,11 +175,13 @@ class BatchRunner:
         self.slots = slots
         self.model_limit = model_limit or self.concurrency
         self.on_done = on_done
+        self.make_line = make_line or (lambda task, outcome: outcome)
         self.results = out_dir / "results.jsonl"
 
     async def arun(self, tasks: list[BatchTask], config: AgentConfig | None = None) -> list[EpisodeOutcome]:
         """Run the tasks not yet in results.jsonl; return the outcomes of this run."""
         check_ids(tasks)
+        check_judges(tasks)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         _repair(self.results)
         done = finished_ids(self.results)
@@ -159,7 +196,7 @@ class BatchRunner:
             async with gate:
                 slot = await slots.get()
                 try:
-                    outcome = await self._episode(task, slot, limit, config or AgentConfig())
+                    outcome = self.make_line(task, await self._episode(task, slot, limit, config or AgentConfig()))
                 finally:
                     slots.put_nowait(slot)
             async with lock:
@@ -178,19 +215,23 @@ class BatchRunner:
         run_dir = self.out_dir / "episodes" / folder_name(task.id)
         _set_aside(run_dir)
         config = base.model_copy(update={"run_dir": run_dir, "max_steps": task.max_steps or base.max_steps})
+        parts: EpisodeParts | None = None
         try:
             parts = self.build(task, slot)
             async with ThreadedEnvironment(parts.make_environment, name=task.id) as env:
+                text = await env.acall(parts.instruction) if parts.instruction is not None else task.task
                 agent = AsyncAgent(parts.profile, LimitedBackend(parts.backend, limit), env, config)
-                result = await agent.arun(task.task)
-                success = await _check(task, result, env)
+                result = await agent.arun(text)
+                verdict = await _judge(task, parts, result, env)
         except Exception as exc:  # noqa: BLE001 - one broken episode never stops the others
             log.warning("task %s failed to run: %s", task.id, exc)
+            detail = f"the episode did not run ({type(exc).__name__}), so nothing was judged"
             return EpisodeOutcome(id=task.id, status="error", success=False, error=f"{type(exc).__name__}: {exc}",
-                                  duration_s=round(time.monotonic() - started, 3), slot=slot)
+                                  verdict=Verdict(detail=detail), duration_s=round(time.monotonic() - started, 3),
+                                  slot=slot)
         return EpisodeOutcome(
-            id=task.id, status=result.status, success=success, answer=result.answer, error=result.error,
-            steps=len({s.index for s in result.steps}), model_calls=len(result.steps),
+            id=task.id, status=result.status, success=verdict.passed, verdict=verdict, answer=result.answer,
+            error=result.error, steps=len({s.index for s in result.steps}), model_calls=len(result.steps),
             tokens=sum(s.usage.prompt_tokens + s.usage.completion_tokens for s in result.steps),
             duration_s=round(time.monotonic() - started, 3), run_dir=str(result.run_dir), slot=slot,
         )
@@ -206,20 +247,41 @@ def _set_aside(run_dir: Path) -> None:
     run_dir.rename(run_dir.with_name(f"{run_dir.name}.interrupted-{number}"))
 
 
-async def _check(task: BatchTask, result: EpisodeResult, env: ThreadedEnvironment) -> bool:
-    if result.status != "complete":
-        return False
-    check = task.check
-    if check is None:
-        return True
-    if check.answer and not re.search(check.answer, result.answer or ""):
-        return False
+async def _judge(task: BatchTask, parts: EpisodeParts, result: EpisodeResult, env: ThreadedEnvironment) -> Verdict:
+    """The benchmark's verdict when the builder gave a judge, else the task's check, else unverified."""
+    if parts.judge is not None:
+        judge = parts.judge
+        try:
+            verdict = await env.acall(lambda e: judge(e, result))
+        except Exception as exc:  # noqa: BLE001 - an unreadable benchmark leaves the episode unjudged
+            return Verdict(source="benchmark", detail=f"the benchmark's result could not be read: {exc}")
+        return verdict if isinstance(verdict, Verdict) else Verdict(source="benchmark", detail="judge gave no verdict")
+    if task.check is None:
+        return NOTHING_JUDGES.model_copy()
+    return await _run_check(task.id, task.check, result, env)
+
+
+async def _run_check(task_id: str, check: SuccessCheck, result: EpisodeResult, env: ThreadedEnvironment) -> Verdict:
+    """Every criterion of the check, whatever the model's status said (a claimed success is judged like any run)."""
+    parts: list[Verdict] = []
+    if check.answer:
+        parts.append(_regex("answer", check.answer, result.answer))
     if check.final_url:
         final = await env.acall(lambda e: getattr(e, "current_url", lambda: None)())
-        if not re.search(check.final_url, final or (result.steps[-1].url if result.steps else "") or ""):
-            return False
+        parts.append(_regex("final URL", check.final_url, final or (result.steps[-1].url if result.steps else None)))
     if check.page_text:
-        text = await env.acall(lambda e: e.page_text() if hasattr(e, "page_text") else "")
-        if not re.search(check.page_text, text or ""):
-            return False
-    return True
+        readable = await env.acall(lambda e: hasattr(e, "page_text"))
+        text = await env.acall(lambda e: e.page_text()) if readable else None
+        parts.append(_regex("page text", check.page_text, text) if readable else
+                     Verdict(source="check", detail="this environment cannot read page text"))
+    if check.command:
+        parts.append(await run_command(check.command, result.run_dir, check.timeout_s, task_id))
+    if check.function:
+        parts.append(await run_function(check.function, result.run_dir))
+    return combine(parts) if parts else NOTHING_JUDGES.model_copy()
+
+
+def _regex(what: str, pattern: str, value: str | None) -> Verdict:
+    matched = re.search(pattern, value or "") is not None
+    return Verdict(result="pass" if matched else "fail", source="check",
+                   detail=f"{what} {'matches' if matched else 'does not match'} /{pattern}/")

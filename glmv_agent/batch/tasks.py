@@ -8,17 +8,44 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError
+from .verdicts import check_command_exists, resolve_function
 
 
 class SuccessCheck(BaseModel):
-    """Optional success criteria (regular expressions); all given ones must match."""
+    """How a task is judged; every criterion given must pass (see :mod:`glmv_agent.batch.verdicts`).
 
+    Regular expressions on the final ``answer``, the last page's URL (``final_url``) or text (``page_text``); a
+    ``command`` (argv list, no shell; gets the run folder) or a ``function`` (``"package.module:name"``, called with
+    the run folder) that decides pass or fail. ``timeout_s`` bounds the command.
+    """
+
+    model_config = ConfigDict(extra="forbid")
     final_url: str | None = None
     page_text: str | None = None
     answer: str | None = None
+    command: list[str] | None = None
+    function: str | None = None
+    timeout_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("final_url", "page_text", "answer")
+    @classmethod
+    def _pattern(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {value!r} ({exc})") from None
+        return value
+
+    @field_validator("command")
+    @classmethod
+    def _argv(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and (not value or not value[0].strip()):
+            raise ValueError("command must be a non-empty argv list")
+        return value
 
 
 class BatchTask(BaseModel):
@@ -63,6 +90,17 @@ def check_ids(tasks: list[BatchTask], where: str = "tasks") -> None:
     clashes = [t.id for t in tasks if names[folder_name(t.id)] > 1]
     if clashes:
         raise ConfigError(f"{where}: duplicate task ids (as folder names): {', '.join(clashes[:5])}")
+
+
+def check_judges(tasks: list[BatchTask]) -> None:
+    """Every check function imports and every check command exists, before any episode runs (ConfigError)."""
+    for task in tasks:
+        if task.check is None:
+            continue
+        if task.check.function:
+            resolve_function(task.check.function)
+        if task.check.command:
+            check_command_exists(task.check.command)
 
 
 def _task_from(raw: dict[str, Any], fmt: str, number: int, defaults: dict[str, Any]) -> BatchTask:
