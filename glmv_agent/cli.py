@@ -30,7 +30,7 @@ PLATFORM_MODULES = {
     "mobile": "glmv_agent.environments.android.cli",
 }
 EXTRA_MODULES = (
-    "glmv_agent.local_backend.cli", "glmv_agent.report.cli", "glmv_agent.batch.cli",
+    "glmv_agent.local_backend.cli", "glmv_agent.report.cli", "glmv_agent.batch.cli", "glmv_agent.eval.cli",
     "glmv_agent.environments.web.demo_cli", "glmv_agent.environments.android.sim.cli", "glmv_agent.assistant.cli",
 )
 EXIT_CODES = {"complete": 0, "infeasible": 1, "failed": 1, "max_steps": 1, "looping": 1, "error": 1, "aborted": 130}

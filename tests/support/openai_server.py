@@ -11,8 +11,9 @@ Serves ``POST /v1/chat/completions`` (JSON, or SSE when the request says ``"stre
 
 A reply is text content, a dict of :class:`Reply` fields, or a :class:`Reply`; faults are an HTTP status
 (with an OpenAI-style error body and optional ``Retry-After``), a delay before answering, a non-JSON body, or a
-connection closed without an answer. When the script runs out, ``default`` answers (``None``: a 500 saying so).
-``latency_s`` delays every answer (benchmarks of concurrent clients).
+connection closed without an answer. When the script runs out, ``policy(request)`` answers when given (a rule-based
+model reading each request), else ``default`` (``None``: a 500 saying so). ``latency_s`` delays every answer
+(benchmarks of concurrent clients).
 
 Like vLLM, a request with ``continue_final_message: true`` is refused (400, no scripted reply used) unless it also
 says ``add_generation_prompt: false`` and ends with an assistant message. A reply cut inside the thinking and its
@@ -28,6 +29,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -109,9 +111,11 @@ class FakeOpenAIServer:
         latency_s: float = 0.0,
         models: tuple[str, ...] = ("fake-glm",),
         api_key: str | None = None,
+        policy: Callable[[RecordedRequest], str | dict[str, Any] | Reply] | None = None,
     ) -> None:
         self.script = [_as_reply(r) for r in responses or []]
         self.default = None if default is None else _as_reply(default)
+        self.policy = policy
         self.latency_s = latency_s
         self.models = models
         self.api_key = api_key  # when set, requests must carry "Authorization: Bearer <api_key>"
@@ -161,10 +165,12 @@ class FakeOpenAIServer:
         with self._lock:
             self.requests.append(request)
 
-    def next_reply(self) -> Reply:
+    def next_reply(self, request: RecordedRequest | None = None) -> Reply:
         with self._lock:
             if self.script:
                 return self.script.pop(0)
+        if self.policy is not None and request is not None:
+            return _as_reply(self.policy(request))
         if self.default is not None:
             return self.default
         return Reply(status=500, error_message="fake server: scripted responses exhausted")
@@ -198,7 +204,8 @@ class _Handler(BaseHTTPRequestHandler):
             body: Any = json.loads(raw)
         except ValueError:
             body = raw.decode("utf-8", "replace")
-        self.fake.record(RecordedRequest("POST", self.path, self._headers(), body))
+        request = RecordedRequest("POST", self.path, self._headers(), body)
+        self.fake.record(request)
         if not self._authorised():
             return
         if not self.path.rstrip("/").endswith("/chat/completions"):
@@ -211,7 +218,7 @@ class _Handler(BaseHTTPRequestHandler):
         if refusal:
             self._error(400, refusal, kind="BadRequestError")
             return
-        reply = self.fake.next_reply()
+        reply = self.fake.next_reply(request)
         self.fake.sleep(self.fake.latency_s + reply.delay_s)
         if self.fake._stopping.is_set():
             return
