@@ -111,13 +111,15 @@ def test_a_wrong_policy_claims_success_and_the_pages_say_no(tmp_path: Path) -> N
 
 
 def test_the_page_keeps_time_and_a_late_action_is_never_performed(tmp_path: Path) -> None:
-    settings = EvalSettings(tasks=["click-button"], episodes=1, concurrency=1, time_limit_s=1.0)
-    evaluate(solver, settings, tmp_path, latency_s=2.5)  # the model answers after the page's time is up
+    settings = EvalSettings(tasks=["click-button"], episodes=1, concurrency=1, time_limit_s=3.0)
+    evaluate(solver, settings, tmp_path, latency_s=6.0)  # the model answers after the page's time is up
     (outcome,) = read_eval_results(tmp_path)
     assert (outcome.reward, outcome.reason, outcome.success) == (-1.0, "timed out", False)
     assert outcome.status == "aborted" and "timed out" in outcome.verdict.detail
-    (step,) = [json.loads(line) for line in (Path(outcome.run_dir) / "steps.jsonl").read_text().splitlines()]
-    assert step["action"]["type"] == "Click" and step["error_kind"] == "UserAbort"  # refused, not clicked
+    steps = [json.loads(line) for line in (Path(outcome.run_dir) / "steps.jsonl").read_text().splitlines()]
+    assert len(steps) <= 1  # none at all only when a loaded machine took the page's 3 s for the first screenshot
+    for step in steps:
+        assert step["action"]["type"] == "Click" and step["error_kind"] == "UserAbort"  # refused, not clicked
 
 
 def test_pixel_mode_clicks_where_the_page_put_the_button(tmp_path: Path) -> None:

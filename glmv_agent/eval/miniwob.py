@@ -135,7 +135,7 @@ class MiniWoBEpisode:
             self._page.wait_for_function(TASK_READY_JS, timeout=READY_TIMEOUT_MS)
         except Exception as exc:
             environment.close()
-            raise DeviceError(f"the MiniWoB++ page {self._url} did not start an episode: {exc}") from None
+            raise DeviceError(f"the MiniWoB++ page {self._url} did not start an episode: {_first_line(exc)}") from None
 
     def result(self) -> PageResult:
         """The page's state now (frozen once it ended the episode)."""
@@ -143,7 +143,10 @@ class MiniWoBEpisode:
             return self._final
         if self._page.is_closed() or urldefrag(self._page.url).url != self._url:  # in-page #anchors stay
             return PageResult(on_page=False)
-        state = self._page.evaluate(STATE_JS)
+        try:
+            state = self._page.evaluate(STATE_JS)
+        except Exception as exc:  # a crashed or vanished page: the loop's device error, not a bug
+            raise DeviceError(f"could not read the task page's state: {_first_line(exc)}") from None
         page = PageResult(**state) if state else PageResult(on_page=False)
         if page.done:
             self._final = page
@@ -171,6 +174,10 @@ class MiniWoBEpisode:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip() or type(exc).__name__).splitlines()[0]
 
 
 def judge_page(environment: MiniWoBEpisode, result: EpisodeResult) -> Verdict:
