@@ -13,6 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES = {"glmv_agent": "glmv_agent", "environments": "glmv_agent.environments",
            "local_backend": "glmv_agent.local_backend", "prompts": "glmv_agent.prompts"}
 PLATFORMS = ("glmv_agent.environments.web", "glmv_agent.environments.desktop", "glmv_agent.environments.android")
+# Applications built on the core and the platforms (a benchmark, the panel, the scripting API, the MCP server): they
+# may import platform packages; the core (everything else under glmv_agent) may not.
+APPLICATIONS = ("glmv_agent.eval", "glmv_agent.assistant", "glmv_agent.api", "glmv_agent.mcp")
 
 
 def _modules() -> dict[str, Path]:
@@ -115,8 +118,16 @@ def test_no_platform_package_imports_another() -> None:
     assert crossings == []
 
 
+def test_no_core_module_imports_an_application() -> None:
+    graph = _graph()
+    leaks = [f"{name} -> {t}" for name in graph if not name.startswith(APPLICATIONS)
+             for t in graph[name] if t.startswith(APPLICATIONS) and not name.startswith("glmv_agent.cli")]
+    assert leaks == []
+
+
 def test_core_does_not_import_platform_packages() -> None:
-    core = [name for name in _graph() if not name.startswith(("glmv_agent.environments", "glmv_agent.local_backend"))]
+    outside = ("glmv_agent.environments", "glmv_agent.local_backend", *APPLICATIONS)
+    core = [name for name in _graph() if not name.startswith(outside)]
     graph = _graph()
     leaks = [f"{name} -> {t}" for name in core for t in graph[name] if t.startswith(PLATFORMS)]
     assert leaks == []

@@ -8,7 +8,6 @@ run again); ``OUT/eval.json`` holds the settings that must match for a resumed r
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -95,12 +94,12 @@ def _web_args(url: str, settings: EvalSettings) -> argparse.Namespace:
 
 
 def _static_server(root: Path) -> Any:
-    """The web platform's static file server (loaded by name, as the CLI loads platforms)."""
+    """The web platform's static file server; ConfigError when the web extra is missing."""
     try:
-        module = importlib.import_module("glmv_agent.environments.web.server")
+        from ..environments.web.server import StaticServer
     except ModuleNotFoundError:
         raise ConfigError("MiniWoB++ runs in the browser: pip install 'glmv-agent[web,eval]'") from None
-    return module.StaticServer(root)
+    return StaticServer(root)
 
 
 def _builder(settings: EvalSettings, base_url: str, backend: Callable[[], Any]) -> Any:
