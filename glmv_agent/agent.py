@@ -13,10 +13,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .episode import AgentHooks, Episode, Execute, Generate, Machine, Observe, Request, Settle
-from .errors import UserAbort
+from .errors import RecordError, UserAbort
 from .oversight.guard import Guard
 from .oversight.secrets import SecretStore
-from .recording import RunRecorder, RunSummary, StepRecord, default_run_dir
+from .recording import ActionCounts, RunRecorder, RunSummary, StepRecord, default_run_dir
 from .types import Backend, Environment, GenerationParams, PromptProfile
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ class EpisodeResult(BaseModel):
     error: str | None = None
     steps: list[StepRecord] = Field(default_factory=list)
     run_dir: Path
+    actions: ActionCounts = Field(default_factory=ActionCounts)  # executed / refused / failed
 
     @property
     def succeeded(self) -> bool:
@@ -89,6 +90,8 @@ class _AgentBase:
             if isinstance(exc, asyncio.CancelledError):
                 self._finish(episode)
                 raise
+        except RecordError as exc:  # full disk, read-only folder: what was written stays; the summary is tried
+            episode.end("error", str(exc))
         except Exception as exc:  # a bug in a driver or hook: keep the trajectory, report one clear line
             log.exception("the run stopped on an unexpected error")
             episode.end("error", f"unexpected {type(exc).__name__}: {self.secrets.redact(str(exc))}")
@@ -100,7 +103,11 @@ class _AgentBase:
     def _finish(self, episode: Episode) -> None:
         if episode.recorder.summary.finished_at is not None:
             return
-        episode.recorder.finish(episode.status or "aborted", episode.answer, episode.error)
+        try:
+            episode.recorder.finish(episode.status or "aborted", episode.answer, episode.error)
+        except RecordError as exc:
+            log.warning("%s (the summary could not be written)", exc)
+            return
         if self.config.write_report:
             try:
                 from .report.writer import write_report
@@ -113,7 +120,7 @@ class _AgentBase:
     def _result(episode: Episode) -> EpisodeResult:
         return EpisodeResult(
             status=episode.status or "aborted", answer=episode.answer, error=episode.error,
-            steps=episode.records, run_dir=episode.recorder.run_dir,
+            steps=episode.records, run_dir=episode.recorder.run_dir, actions=episode.recorder.summary.actions,
         )
 
 

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from . import __version__
 from .agent import Agent, AgentConfig, AgentHooks, EpisodeResult
 from .errors import ConfigError, GlmvError, ParseError
+from .interrupts import signals_as_interrupts
 from .oversight.guard import Guard
 from .oversight.policy import Policy
 from .oversight.secrets import SecretStore
@@ -204,6 +205,9 @@ def _guard(args: argparse.Namespace, progress: LiveProgress) -> Guard:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.confirm and not sys.stdin.isatty():  # nobody could approve an action: stop before anything starts
+        raise ConfigError("--confirm asks before each action on the terminal, and this run has none; run it from a "
+                          "terminal, or approve actions in a browser panel with `glmv-agent assistant --confirm`")
     key = profile_key(args.model, args.platform, getattr(args, "web_mode", None))
     profile = get_profile(key, args.prompt_dir, lang=args.lang)
     secrets = SecretStore.from_sources(args.secret, args.secrets_file)
@@ -213,7 +217,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         max_steps=args.max_steps, max_reasks=args.max_reasks, run_dir=args.out, write_report=not args.no_report,
         params=params,
     )
-    with LiveProgress() as progress, make_environment(args, progress) as environment:
+    with signals_as_interrupts(), LiveProgress() as progress, make_environment(args, progress) as environment:
         hooks = AgentHooks(on_step=progress.step, on_phase=progress.phase)
         agent = Agent(profile, backend, environment, config, hooks=hooks, guard=_guard(args, progress),
                       secrets=secrets)

@@ -125,9 +125,18 @@ class Episode:
             status, answer = outcome_of(decision.action)
             self.answer = answer or self.answer
             self._emit(record)
-            self.end(status)
+            self.end(*self._verified(status))
             return
         yield from self._act(observation, decision, record)
+
+    def _verified(self, status: str) -> tuple[str, str | None]:
+        """The model's own status, unless it claims success while every action it attempted was refused or failed
+        (a run that answers without acting at all stays complete)."""
+        counts = self.recorder.summary.actions
+        if status == "complete" and counts.executed == 0 and counts.refused + counts.failed > 0:
+            return "failed", (f"no action took effect: the model declared success, but of its actions "
+                              f"{counts.refused} were refused and {counts.failed} failed")
+        return status, None
 
     def _decide(self, observation: Observation, base: StepRecord) -> Generator[Request, Any, tuple[Any, StepRecord]]:
         """Ask the model, re-asking with the error on unusable output; (None, record) ends the episode."""
@@ -185,8 +194,10 @@ class Episode:
             record.error, record.error_kind = message, type(exc).__name__
             item.error = f"Failed: {message}"
             self.notes = [f"The last action failed: {message}"]
+            self.recorder.summary.actions.failed += 1
         except DeviceError as exc:
             record.timings["execute"] = time.perf_counter() - started
+            self.recorder.summary.actions.failed += 1
             self._fail(record, "error", f"device: {self.secrets.redact(str(exc))}", type(exc).__name__)
             return
         except UserAbort as exc:  # fail-safe corner, stop at a takeover: the step that was running is recorded
@@ -196,6 +207,7 @@ class Episode:
         else:
             item.note = self.secrets.redact(outcome.note)
             self.notes = [item.note] if item.note else []
+            self.recorder.summary.actions.executed += 1
         record.timings["execute"] = time.perf_counter() - started
         record.pixels, record.note = outcome.pixels, item.note
         record.detail = self.secrets.redact(outcome.detail) or ""
@@ -220,6 +232,7 @@ class Episode:
         if message is None:
             return True
         record.error, record.error_kind = message, "blocked"
+        self.recorder.summary.actions.refused += 1
         item.error = message
         self.notes = [message]
         self.history.append(item)

@@ -11,6 +11,8 @@ GlmvError
  |    +-- DeviceDisconnected    the device went away and could not be reconnected
  +-- StepError                 one action failed on the device but the episode can continue
  +-- ConfigError               bad user configuration (unknown profile, missing option)
+ +-- RecordError               the run folder cannot be written (full disk, read-only): the run ends, what was
+ |                             written so far is kept
  +-- UserAbort                 the person stopped the run (Ctrl-C, fail-safe, 'stop' at a prompt)
 """
 
@@ -63,6 +65,10 @@ class StepError(GlmvError):
 
 class ConfigError(GlmvError):
     """Invalid configuration."""
+
+
+class RecordError(GlmvError):
+    """The run folder could not be written (full disk, read-only file system); the message names the folder."""
 
 
 class UserAbort(GlmvError):

@@ -18,7 +18,7 @@ from typing import Any
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from .errors import ConfigError
+from .errors import ConfigError, RecordError
 from .types import Usage
 
 MAX_RECORDED_TEXT = 100_000  # characters of one reply field one step keeps
@@ -55,6 +55,14 @@ class StepRecord(BaseModel):
     clipped: dict[str, int] = Field(default_factory=dict)  # field -> its full length, when only head and tail are kept
 
 
+class ActionCounts(BaseModel):
+    """What became of the actions the model chose (terminal answers such as ``finish`` not counted)."""
+
+    executed: int = 0  # carried out on the device without an error
+    refused: int = 0  # blocked by the policy, a person, or a caller's hook
+    failed: int = 0  # attempted, and the device reported an error
+
+
 class RunSummary(BaseModel):
     task: str
     profile: str
@@ -69,6 +77,7 @@ class RunSummary(BaseModel):
     started_at: str = ""
     finished_at: str | None = None
     duration_s: float = 0.0
+    actions: ActionCounts = Field(default_factory=ActionCounts)
 
 
 def valid_text(text: str) -> str:
@@ -103,6 +112,10 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def _reason(exc: BaseException) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+
+
 def default_run_dir(task: str, root: Path | str = "runs") -> Path:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", task.lower()).strip("-")[:40] or "task"
     return Path(root) / f"{datetime.now():%Y%m%d-%H%M%S}-{slug}"
@@ -112,23 +125,37 @@ class RunRecorder:
     """Writes the trajectory as it happens, so an interrupted run still leaves everything up to its last step."""
 
     def __init__(self, run_dir: Path, summary: RunSummary) -> None:
+        """Create the folder and its first summary; ConfigError naming the folder when it cannot be written."""
         self.run_dir = Path(run_dir)
         if (self.run_dir / "steps.jsonl").is_file() and (self.run_dir / "steps.jsonl").stat().st_size:
             raise ConfigError(f"{self.run_dir} already holds a run; choose another run folder")
-        (self.run_dir / "screenshots").mkdir(parents=True, exist_ok=True)
         self.summary = summary
         self.summary.started_at = datetime.now().isoformat(timespec="seconds")
         self._t0 = time.monotonic()
-        self._steps = (self.run_dir / "steps.jsonl").open("a", encoding="utf-8")
         self._saved: dict[tuple[int, str], str] = {}
-        self.write_summary()
+        try:
+            (self.run_dir / "screenshots").mkdir(parents=True, exist_ok=True)
+            self._steps = (self.run_dir / "steps.jsonl").open("a", encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(str(self._unwritable(exc))) from None
+        try:
+            self.write_summary()
+        except RecordError as exc:
+            self._steps.close()
+            raise ConfigError(str(exc)) from None
+
+    def _unwritable(self, exc: OSError) -> RecordError:
+        return RecordError(f"cannot write the run folder {self.run_dir}: {_reason(exc)}")
 
     def save_screenshot(self, index: int, image: Image.Image, suffix: str = "") -> str:
         """Save a step's screenshot once (PNG, fast compression); return its path relative to the run folder."""
         key = (index, suffix)
         if key not in self._saved:
             name = f"screenshots/step_{index:03d}{suffix}.png"
-            image.save(self.run_dir / name, format="PNG", compress_level=1)
+            try:
+                image.save(self.run_dir / name, format="PNG", compress_level=1)
+            except OSError as exc:
+                raise self._unwritable(exc) from None
             self._saved[key] = name
         return self._saved[key]
 
@@ -143,9 +170,13 @@ class RunRecorder:
             setattr(record, name, value)
 
     def add_step(self, record: StepRecord) -> None:
+        """Append one step to steps.jsonl; RecordError naming the folder when the disk refuses it."""
         self.make_recordable(record)
-        self._steps.write(record.model_dump_json() + "\n")
-        self._steps.flush()
+        try:
+            self._steps.write(record.model_dump_json() + "\n")
+            self._steps.flush()
+        except OSError as exc:
+            raise self._unwritable(exc) from None
         self.summary.model_calls += 1
         self.summary.steps = max(self.summary.steps, record.index + 1)
         self.summary.prompt_tokens += record.usage.prompt_tokens
@@ -154,12 +185,20 @@ class RunRecorder:
     def write_summary(self) -> None:
         self.summary.duration_s = round(time.monotonic() - self._t0, 3)
         summary = recordable(self.summary.model_dump())
-        _write_atomically(self.run_dir / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2))
+        try:
+            _write_atomically(self.run_dir / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2))
+        except OSError as exc:
+            raise self._unwritable(exc) from None
 
     def finish(self, status: str, answer: str | None = None, error: str | None = None) -> None:
         self.summary.status = status
         self.summary.answer = answer
         self.summary.error = error
         self.summary.finished_at = datetime.now().isoformat(timespec="seconds")
-        self.write_summary()
-        self._steps.close()
+        try:
+            self.write_summary()
+        finally:
+            try:
+                self._steps.close()
+            except OSError:  # the last buffered write failed too: the error that ended the run already says so
+                pass
