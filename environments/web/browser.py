@@ -17,6 +17,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from glmv_agent.errors import ConfigError, DeviceDisconnected, DeviceError, GlmvError, StepError
 
+from .gate import AllowlistProxy
 from .js import PAGE_HELPERS_JS, POPUP_FLAG_JS
 from .launch import explain, first_line, launch_browser, new_context, open_browser
 from .options import WebOptions, host_allowed, host_of
@@ -29,12 +30,17 @@ REACT_MS = 20  # time the page gets to react to an action (handlers, starting a 
 
 
 class BrowserSession:
-    """One browser context and its current tab. Closes only what it created."""
+    """One browser context and its current tab. Closes only what it created.
+
+    With an allowlist, a context this session creates sends all its traffic through an :class:`AllowlistProxy`
+    (``gate``), which checks every hop; a borrowed context (CDP, :meth:`on_page`) has only the request route,
+    which sees the first hop of each request."""
 
     def __init__(self, options: WebOptions, context: BrowserContext, page: Page | None,
-                 closers: list[Callable[[], Any]] | None = None) -> None:
+                 closers: list[Callable[[], Any]] | None = None, gate: AllowlistProxy | None = None) -> None:
         self.options = options
         self.context = context
+        self.gate = gate
         self._closers = closers or []
         self._notes: list[str] = []
         self._blocked: Counter[str] = Counter()
@@ -55,30 +61,35 @@ class BrowserSession:
     def start(cls, options: WebOptions, playwright: Playwright | None = None) -> BrowserSession:
         """Launch a browser (or a persistent profile, or attach over CDP). Without ``playwright`` a private
         Playwright is started (and stopped at close); pass yours when one already runs in this thread."""
-        if playwright is not None:
-            return cls._guarded(options, *open_browser(playwright, options))
-        from playwright.sync_api import sync_playwright
+        gate = _gate(options)
+        stops = [gate.close] if gate else []
+        try:
+            if playwright is not None:
+                context, page, closers = open_browser(playwright, options, gate.url if gate else None)
+                return cls._guarded(options, context, page, [*closers, *stops], gate)
+            from playwright.sync_api import sync_playwright
 
-        try:
-            own = sync_playwright().start()
-        except PlaywrightError as exc:
-            raise ConfigError(
-                f"cannot start Playwright here ({first_line(exc)}); when your code already runs Playwright, "
-                "pass it (WebEnvironment(options, playwright=p)) or use WebEnvironment.from_browser/from_page"
-            ) from None
-        try:
-            context, page, closers = open_browser(own, options)
+            try:
+                own = sync_playwright().start()
+            except PlaywrightError as exc:
+                raise ConfigError(
+                    f"cannot start Playwright here ({first_line(exc)}); when your code already runs Playwright, "
+                    "pass it (WebEnvironment(options, playwright=p)) or use WebEnvironment.from_browser/from_page"
+                ) from None
+            stops.insert(0, own.stop)
+            context, page, closers = open_browser(own, options, gate.url if gate else None)
         except BaseException:
-            own.stop()
+            for stop in stops:
+                stop()
             raise
-        return cls._guarded(options, context, page, [*closers, own.stop])
+        return cls._guarded(options, context, page, [*closers, *stops], gate)
 
     @classmethod
     def _guarded(cls, options: WebOptions, context: BrowserContext, page: Page | None,
-                 closers: list[Callable[[], Any]]) -> BrowserSession:
+                 closers: list[Callable[[], Any]], gate: AllowlistProxy | None = None) -> BrowserSession:
         """Build the session; if that fails (a crashed page, a broken profile), close what was opened."""
         try:
-            return cls(options, context, page, closers)
+            return cls(options, context, page, closers, gate)
         except BaseException:
             for close in reversed(closers):
                 try:
@@ -90,8 +101,14 @@ class BrowserSession:
     @classmethod
     def on_browser(cls, browser: Browser, options: WebOptions) -> BrowserSession:
         """A fresh context on a browser the caller owns (the caller closes the browser)."""
-        context = new_context(browser, options)
-        return cls._guarded(options, context, None, [context.close])
+        gate = _gate(options)
+        try:
+            context = new_context(browser, options, gate.url if gate else None)
+        except BaseException:
+            if gate:
+                gate.close()
+            raise
+        return cls._guarded(options, context, None, [context.close, *([gate.close] if gate else [])], gate)
 
     @classmethod
     def on_page(cls, page: Page, options: WebOptions) -> BrowserSession:
@@ -168,6 +185,8 @@ class BrowserSession:
         """Notes gathered since the last call (dialogs, downloads, blocked requests, tab changes)."""
         self._save_downloads()
         notes = self._notes
+        if self.gate is not None:
+            self._blocked.update(self.gate.take_blocked())
         if self._blocked:
             hosts = ", ".join(f"{host} ({count})" for host, count in self._blocked.items())
             allowed = ", ".join(self.options.allowed_domains)
@@ -360,6 +379,10 @@ class BrowserSession:
                 closer()
             except Exception as exc:  # noqa: BLE001 - closing must go on whatever one part says
                 log.debug("closing the browser: %s", exc)
+
+
+def _gate(options: WebOptions) -> AllowlistProxy | None:
+    return AllowlistProxy(options.allowed_domains) if options.allowed_domains else None
 
 
 def _free_name(folder: Path, name: str) -> Path:

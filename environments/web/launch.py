@@ -3,6 +3,7 @@ Playwright's errors into short messages."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,7 @@ from glmv_agent.errors import ConfigError, DeviceError
 
 from .options import LAUNCH_ARGS, WebOptions, resolve_executable
 
+log = logging.getLogger(__name__)
 _REASONS = ("intercepts pointer events", "is not visible", "is not enabled", "is not stable", "outside of the viewport")
 
 
@@ -46,24 +48,30 @@ def launch_browser(playwright: Playwright, options: WebOptions) -> Browser:
         raise DeviceError(f"could not start the browser ({name}): {first_line(exc)}") from None
 
 
-def new_context(browser: Browser, options: WebOptions) -> BrowserContext:
+def new_context(browser: Browser, options: WebOptions, proxy: str | None = None) -> BrowserContext:
+    """A context with the options' viewport and scale; all its traffic goes through ``proxy`` when given."""
     size = {"width": options.viewport[0], "height": options.viewport[1]}
-    return browser.new_context(viewport=size, device_scale_factor=options.device_scale_factor, accept_downloads=True)
+    return browser.new_context(viewport=size, device_scale_factor=options.device_scale_factor, accept_downloads=True,
+                               proxy={"server": proxy} if proxy else None)
 
 
 def open_browser(
-    playwright: Playwright, options: WebOptions
+    playwright: Playwright, options: WebOptions, proxy: str | None = None
 ) -> tuple[BrowserContext, Page | None, list[Callable[[], Any]]]:
     """(context, page to start on, closers) for the options: attach over CDP, a persistent profile, or a launch.
 
-    Attached over CDP, the browser's first context and its last tab are used and the viewport is left as it is;
-    closing only disconnects."""
+    A launched or persistent context sends all its traffic through ``proxy`` when given. Attached over CDP, the
+    browser's first context and its last tab are used (its proxy settings are the browser's) and the viewport is
+    left as it is; closing only disconnects."""
     if options.cdp_url:
         try:
             browser = playwright.chromium.connect_over_cdp(options.cdp_url)
         except PlaywrightError as exc:
             raise DeviceError(f"could not attach to the browser at {options.cdp_url}: {first_line(exc)}") from None
-        context = browser.contexts[0] if browser.contexts else new_context(browser, options)
+        if browser.contexts and proxy:
+            log.warning("attached over CDP: the browser's own context cannot be given the allowlist proxy, so only "
+                        "the first hop of each request is checked (not redirects or WebSockets)")
+        context = browser.contexts[0] if browser.contexts else new_context(browser, options, proxy)
         return context, (context.pages[-1] if context.pages else None), [browser.close]
     if options.user_data_dir:
         executable = resolve_executable(options.executable_path, playwright.chromium.executable_path)
@@ -73,9 +81,10 @@ def open_browser(
                 str(options.user_data_dir), executable_path=executable, headless=options.headless,
                 args=list(LAUNCH_ARGS), viewport={"width": options.viewport[0], "height": options.viewport[1]},
                 device_scale_factor=options.device_scale_factor, accept_downloads=True,
+                proxy={"server": proxy} if proxy else None,
             )
         except PlaywrightError as exc:
             raise DeviceError(f"could not open the profile {options.user_data_dir}: {first_line(exc)}") from None
         return context, None, [context.close]
     browser = launch_browser(playwright, options)
-    return new_context(browser, options), None, [browser.close]
+    return new_context(browser, options, proxy), None, [browser.close]

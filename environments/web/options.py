@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 from pathlib import Path
@@ -61,7 +62,13 @@ class WebOptions(BaseModel):
     @field_validator("allowed_domains")
     @classmethod
     def _normalise_domains(cls, value: list[str]) -> list[str]:
-        return [d for d in (normalise_domain(item) for item in value) if d]
+        domains = []
+        for item in value:
+            domain = normalise_domain(item)
+            if not domain:  # an entry naming no host must never widen the list to "everything"
+                raise ConfigError(f"allowed domain {item!r} names no host; give a domain, a host or an IP address")
+            domains.append(domain)
+        return domains
 
 
 def parse_viewport(text: str) -> tuple[int, int]:
@@ -72,28 +79,76 @@ def parse_viewport(text: str) -> tuple[int, int]:
     return int(parts[0]), int(parts[1])
 
 
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address ``text`` spells (IPv6 bare or in brackets; an IPv4-mapped IPv6 as its IPv4), else None."""
+    try:
+        ip = ipaddress.ip_address(text.strip().removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return None
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return mapped or ip
+
+
 def normalise_domain(entry: str) -> str:
-    """``"https://Sub.Example.com:8080/x"`` -> ``"sub.example.com"``; ``"*.a.com"`` -> ``"a.com"``."""
+    """``"https://Sub.Example.com:8080/x"`` -> ``"sub.example.com"``; ``"*.a.com"`` -> ``"a.com"``; ``"::1"``,
+    ``"[::1]:8080"`` -> ``"::1"``; ``"bücher.de"`` -> ``"xn--bcher-kva.de"``. ``""`` when it names no host
+    (``"https://"``, ``"."``, ``"*"``)."""
     entry = entry.strip().lower()
-    if not entry:
+    ip = _ip(entry)
+    if ip is not None:
+        return ip.compressed
+    try:
+        host = urlsplit(entry if "://" in entry else f"//{entry}").hostname or ""
+    except ValueError:  # e.g. an unclosed "[" or a bad port
         return ""
-    host = urlsplit(entry if "://" in entry else f"//{entry}").hostname or ""
-    return host.removeprefix("*.").strip(".")
+    ip = _ip(host)
+    if ip is not None:
+        return ip.compressed
+    host = host.removeprefix("*.").strip(".")
+    if not host or any(char in host for char in "*/\\ "):
+        return ""
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
+def host_permitted(host: str, allowed: list[str]) -> bool:
+    """True when ``host`` equals an entry of ``allowed`` or is a subdomain of one; an IP address only equals.
+    ``allowed`` holds :func:`normalise_domain` results; an empty list permits every host."""
+    if not allowed:
+        return True
+    ip = _ip(host)
+    if ip is not None:
+        return ip.compressed in allowed
+    host = host.lower().strip(".")
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        pass
+    return any(host == domain or host.endswith("." + domain) for domain in allowed if _ip(domain) is None)
 
 
 def host_allowed(url: str, allowed: list[str]) -> bool:
-    """True when ``url`` may load: no allowlist, a non-network scheme, or its host is (a subdomain of) an entry."""
+    """True when ``url`` may load: no allowlist, a non-network scheme, or its host is permitted
+    (:func:`host_permitted`). A network URL without a readable host is refused."""
     if not allowed:
         return True
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:  # e.g. "http://[::1/"
+        return False
     if parts.scheme not in ("http", "https", "ws", "wss", "ftp"):
         return True  # data:, blob:, about:, chrome-error: never leave the machine
-    host = (parts.hostname or "").lower().strip(".")
-    return any(host == domain or host.endswith("." + domain) for domain in allowed)
+    return bool(host) and host_permitted(host, allowed)
 
 
 def host_of(url: str) -> str:
-    return urlsplit(url).hostname or url
+    try:
+        return urlsplit(url).hostname or url
+    except ValueError:
+        return url
 
 
 def resolve_executable(explicit: str | None, bundled: str | None) -> str | None:
