@@ -43,3 +43,4 @@ def test_password_and_otp_values_stay_out_of_prompts_and_records(browser, tmp_pa
         for path in result.run_dir.rglob("*"):
             if path.is_file() and path.suffix in (".jsonl", ".json", ".html"):
                 assert piece not in path.read_text(encoding="utf-8", errors="ignore"), path
+

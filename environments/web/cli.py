@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from glmv_agent.errors import ConfigError
+from glmv_agent.oversight.secrets import SecretStore
 
 from ..cli_common import non_negative_seconds
 from .options import DEFAULT_SEARCH_URL, ENV_EXECUTABLE, WebOptions, parse_viewport
@@ -83,14 +84,16 @@ def profile_platform(args: argparse.Namespace) -> str:
 
 
 def create(args: argparse.Namespace) -> Any:
-    """The WebEnvironment the flags describe (the browser starts now)."""
+    """The WebEnvironment the flags describe (the browser starts now); it keeps the run's secrets (``--secret``,
+    ``--secrets-file``, ``GLMV_SECRET_*``) out of every observation."""
     options = options_from_args(args)
+    secrets = SecretStore.from_sources(getattr(args, "secret", None), getattr(args, "secrets_file", None))
     try:
         from .environment import WebEnvironment
     except ModuleNotFoundError as exc:
         raise ConfigError(f"the web platform needs Playwright ({exc.name} is missing): "
                           "pip install 'glmv-agent[web]'") from None
-    return WebEnvironment(options)
+    return WebEnvironment(options, secrets=secrets)
 
 
 __all__ = ["add_arguments", "create", "options_from_args", "profile_platform"]

@@ -29,12 +29,13 @@ from playwright.sync_api import Error as PlaywrightError
 
 from glmv_agent.environment import BaseEnvironment
 from glmv_agent.errors import ConfigError, DeviceError, GlmvError
+from glmv_agent.oversight.secrets import SecretStore
 from glmv_agent.types import Observation, Outcome, Platform, WebElement
 
 from .actions import PixelActions, Seen, SomActions
 from .browser import BrowserSession, first_line
 from .js import MARK_ATTR, MARK_JS, PAGE_HELPERS_JS, VIEWPORT_JS
-from .marks import draw_marks, elements_from_js
+from .marks import TEXT_LIMIT, draw_marks, elements_from_js
 from .options import WebOptions, host_allowed, host_of
 
 log = logging.getLogger(__name__)
@@ -45,15 +46,19 @@ NO_SETTLE = frozenset({"ANSWER", "DONE", "FAIL"})
 
 class WebEnvironment(BaseEnvironment):
     """A browser tab as an agent environment. Build it with options (launch / CDP / persistent profile),
-    :meth:`from_browser` (a fresh context on your Browser) or :meth:`from_page` (your Page, left open)."""
+    :meth:`from_browser` (a fresh context on your Browser) or :meth:`from_page` (your Page, left open).
+
+    ``secrets``: the values the agent may type (the same store the Agent gets); no observation carries one of them
+    in its URL, element texts or notes (they read ``<secret>NAME</secret>``)."""
 
     platform = Platform.WEB
 
     def __init__(
         self, options: WebOptions | None = None, *, session: BrowserSession | None = None,
-        playwright: Playwright | None = None,
+        playwright: Playwright | None = None, secrets: SecretStore | None = None,
     ) -> None:
         self.options = options or WebOptions()
+        self.secrets = secrets or SecretStore()
         self.spaces = frozenset({"web"} if self.options.mode == "som" else {"desktop"})
         self.session = session or BrowserSession.start(self.options, playwright)
         self._seen: OrderedDict[int, tuple[Observation, Seen]] = OrderedDict()
@@ -64,16 +69,18 @@ class WebEnvironment(BaseEnvironment):
             self._open_start_url(self.options.url)
 
     @classmethod
-    def from_browser(cls, browser: Browser, options: WebOptions | None = None) -> WebEnvironment:
+    def from_browser(cls, browser: Browser, options: WebOptions | None = None,
+                     secrets: SecretStore | None = None) -> WebEnvironment:
         """A new context (viewport, scale factor from the options) on a Browser you launched; you close it."""
         options = options or WebOptions()
-        return cls(options, session=BrowserSession.on_browser(browser, options))
+        return cls(options, session=BrowserSession.on_browser(browser, options), secrets=secrets)
 
     @classmethod
-    def from_page(cls, page: Page, options: WebOptions | None = None) -> WebEnvironment:
+    def from_page(cls, page: Page, options: WebOptions | None = None,
+                  secrets: SecretStore | None = None) -> WebEnvironment:
         """Drive a Page you already have; close() leaves it open."""
         options = options or WebOptions()
-        return cls(options, session=BrowserSession.on_page(page, options))
+        return cls(options, session=BrowserSession.on_page(page, options), secrets=secrets)
 
     @property
     def page(self) -> Page:
@@ -116,8 +123,10 @@ class WebEnvironment(BaseEnvironment):
         if self.options.mode == "som":
             self._counter += 1
             token = str(self._counter)
-            args = {"attr": MARK_ATTR, "token": token, "max": self.options.max_elements}
-            elements = elements_from_js(page.evaluate(MARK_JS, args))
+            longest = max((len(value) for value in self.secrets.values.values()), default=0)
+            limit = TEXT_LIMIT + 12 * longest  # room to find a whole (even escaped) value before clipping
+            args = {"attr": MARK_ATTR, "token": token, "max": self.options.max_elements, "limit": limit}
+            elements = elements_from_js(page.evaluate(MARK_JS, args), self._redact)
         image = Image.open(io.BytesIO(page.screenshot(type="png")))
         image.load()
         scale = (image.width / width, image.height / height)
@@ -128,7 +137,10 @@ class WebEnvironment(BaseEnvironment):
             elements=elements, notes=self.session.drain_notes(),
         )
         self._remember(observation, Seen(page=page, token=token, scale=scale))
-        return observation
+        return self.secrets.redact_observation(observation)
+
+    def _redact(self, text: str) -> str:
+        return self.secrets.redact(text) or ""
 
     def _remember(self, observation: Observation, seen: Seen) -> None:
         self._seen[id(observation.screenshot)] = (observation, seen)

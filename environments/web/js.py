@@ -129,7 +129,7 @@ PAGE_HELPERS_JS = SELECT_LIST_JS + POPUP_WATCH_JS
 POPUP_FLAG_JS = "() => { const popup = !!window.__glmvPopup; window.__glmvPopup = false; return popup; }"
 
 MARK_JS = r"""
-({attr, token, max}) => {
+({attr, token, max, limit}) => {
   const ROLES = new Set(['button', 'link', 'checkbox', 'radio', 'tab', 'menuitem', 'menuitemcheckbox',
     'menuitemradio', 'option', 'switch', 'combobox', 'textbox', 'searchbox', 'slider', 'spinbutton', 'treeitem']);
   const NATIVE = new Set(['A', 'BUTTON', 'INPUT', 'TEXTAREA', 'SELECT', 'SUMMARY', 'IFRAME', 'VIDEO', 'AUDIO']);
@@ -143,7 +143,7 @@ MARK_JS = r"""
     const kids = [...(el.shadowRoot ? el.shadowRoot.children : []), ...el.children];
     for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
   }
-  const clean = (s) => (s || '').replace(/[ \t\u00a0]+/g, ' ').replace(/\s*\n\s*/g, '\n').trim().slice(0, 200);
+  const clean = (s) => (s || '').replace(/[ \t\u00a0]+/g, ' ').replace(/\s*\n\s*/g, '\n').trim().slice(0, limit);
   const kind = (el, style) => {
     const tag = el.tagName;
     if (tag === 'INPUT' && el.type === 'hidden') return null;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -14,6 +15,7 @@ PALETTE = (
     (0, 128, 128), (200, 40, 200), (128, 0, 0), (0, 0, 128), (170, 110, 40),
 )
 LABEL_CSS_PX = 12  # label font size in CSS pixels (scaled by the device scale factor)
+TEXT_LIMIT = 200  # characters of an element's text the model is shown
 
 
 @lru_cache(maxsize=8)
@@ -21,11 +23,14 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
-def elements_from_js(items: list[dict[str, Any]]) -> list[WebElement]:
-    """The labelling script's records as WebElements (labels are their positions: 0, 1, 2... in document order)."""
+def elements_from_js(items: list[dict[str, Any]], redact: Callable[[str], str] | None = None) -> list[WebElement]:
+    """The labelling script's records as WebElements (labels are their positions: 0, 1, 2... in document order).
+
+    Texts are passed through ``redact`` (secret values out) before they are clipped to TEXT_LIMIT characters, so a
+    clip never leaves part of a value behind."""
     return [
-        WebElement(label=index, tag=item["tag"], text=item["text"], box=tuple(item["box"]),
-                   input_type=item.get("input_type"))
+        WebElement(label=index, tag=item["tag"], text=(redact(item["text"]) if redact else item["text"])[:TEXT_LIMIT],
+                   box=tuple(item["box"]), input_type=item.get("input_type"))
         for index, item in enumerate(items)
     ]
 

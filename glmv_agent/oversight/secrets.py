@@ -2,7 +2,10 @@
 
 Values come from ``--secret NAME=VALUE``, ``GLMV_SECRET_NAME`` environment variables or a ``NAME=VALUE`` file. They
 are substituted into typed text right before execution and scrubbed from everything written or logged afterwards
-(outcome texts, error messages, log records).
+(outcome texts, error messages, log records) and from what an environment shows the model
+(:meth:`SecretStore.redact_observation`). Redaction replaces whole occurrences of a value in any of the spellings
+:mod:`glmv_agent.oversight.redaction` lists (raw, URL-encoded, JSON-escaped, base64) and a copy clipped with "…";
+it never cuts pieces out of other words.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..types import Observation
+from .redaction import clipped_prefix, value_pattern
 
 _PLACEHOLDER = re.compile(r"<secret>\s*([A-Za-z_][A-Za-z0-9_]*)\s*</secret>")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -25,21 +30,13 @@ def placeholder(name: str) -> str:
     return f"<secret>{name}</secret>"
 
 
-MIN_PIECE = 4
-
-
-def _pieces(value: str) -> list[str]:
-    """Substrings of ``value`` long enough to give part of it away, longest first."""
-    size = min(len(value), MIN_PIECE)
-    found = {value[i : i + n] for n in range(size, len(value)) for i in range(len(value) - n + 1)}
-    return sorted((p for p in found if p.strip()), key=len, reverse=True)
-
 
 class SecretStore:
     """Named secret values with substitution (for typing) and redaction (for everything else)."""
 
     def __init__(self, values: dict[str, str] | None = None) -> None:
         self.values: dict[str, str] = {}
+        self._pattern: re.Pattern[str] | None = None
         for name, value in (values or {}).items():
             self.add(name, value)
 
@@ -49,6 +46,7 @@ class SecretStore:
         if not value:
             raise ConfigError(f"secret {name} is empty")
         self.values[name] = value
+        self._pattern = None
 
     @classmethod
     def from_sources(
@@ -98,16 +96,51 @@ class SecretStore:
                 update[field] = self.reveal_text(value)
         return action.model_copy(update=update) if update else action
 
+    def _names_and_pattern(self) -> tuple[list[str], re.Pattern[str]]:
+        """Names by value length (longest first) and one regex: group ``keep`` is a placeholder (left alone),
+        group ``sN`` any spelling of the N-th name's value."""
+        names = sorted(self.values, key=lambda name: -len(self.values[name]))
+        if self._pattern is None:
+            groups = [f"(?P<keep>{_PLACEHOLDER.pattern})"]
+            groups += [f"(?P<s{i}>{value_pattern(self.values[name])})" for i, name in enumerate(names)]
+            self._pattern = re.compile("|".join(groups))
+        return names, self._pattern
+
     def redact(self, text: str | None) -> str | None:
-        """Replace each value, and any piece of 4+ characters of it (a clipped or escaped copy), by its placeholder."""
+        """``text`` with every whole occurrence of a value, in any spelling (raw, URL-encoded, JSON-escaped,
+        base64), and every copy of one clipped with "…", replaced by the value's placeholder."""
         if not text or not self.values:
             return text
-        for name, value in sorted(self.values.items(), key=lambda item: -len(item[1])):
-            text = text.replace(value, placeholder(name))
-            for piece in _pieces(value):
-                if piece in text:
-                    text = text.replace(piece, placeholder(name))
-        return text
+        names, pattern = self._names_and_pattern()
+
+        def swap(match: re.Match[str]) -> str:
+            if match.group("keep") is not None:
+                return match.group(0)
+            return placeholder(names[int(str(match.lastgroup)[1:])])
+
+        text = pattern.sub(swap, text)
+        return self._redact_clipped(text, names) if "…" in text else text
+
+    def _redact_clipped(self, text: str, names: list[str]) -> str:
+        out, start = [], 0
+        for end in (i for i, char in enumerate(text) if char == "…"):
+            for name in names:
+                size = clipped_prefix(text, end, self.values[name])
+                if size and end - size >= start:
+                    out.append(text[start : end - size] + placeholder(name))
+                    start = end
+                    break
+        return "".join(out) + text[start:]
+
+    def redact_observation(self, observation: Observation) -> Observation:
+        """A copy of ``observation`` whose texts (URL, app, element texts, notes) carry no secret value."""
+        if not self.values:
+            return observation
+        elements = [e.model_copy(update={"text": self.redact(e.text) or ""}) for e in observation.elements]
+        return observation.model_copy(update={
+            "url": self.redact(observation.url), "app": self.redact(observation.app), "elements": elements,
+            "notes": [self.redact(note) or "" for note in observation.notes],
+        })
 
     def log_filter(self) -> logging.Filter:
         store = self
