@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Frame, Locator, Page
 
 from glmv_agent.errors import StepError
 from glmv_agent.geometry import point_to_pixels
 from glmv_agent.types import Observation, Outcome, WebElement
 
 from .browser import BrowserSession
+from .frames import Target
 from .js import (
     CLICK_POINT_JS,
     FIELD_KIND_JS,
@@ -27,11 +28,14 @@ from .keys import playwright_combo
 
 @dataclass(frozen=True)
 class Seen:
-    """What the environment knows about one of its observations: the tab, the label token, pixels per CSS px."""
+    """What the environment knows about one of its observations: the tab, the label token, pixels per CSS px,
+    where each label's element lives (index = label) and the label a file picker asks files from."""
 
     page: Page
     token: str | None
     scale: tuple[float, float]
+    targets: tuple[Target, ...] = ()
+    picker: int | None = None
 
 
 def _clip(text: str, limit: int = 40) -> str:
@@ -92,13 +96,24 @@ class SomActions:
         shown = f"labels 0..{last}" if last >= 0 else "no labels"
         raise StepError(f"there is no label [{label}] in the screenshot ({shown}); use a label shown there")
 
+    @staticmethod
+    def _frame(element: WebElement, seen: Seen | None) -> Frame | None:
+        """The frame of the element that carried the label (None: observation not ours)."""
+        if seen is None or seen.token is None or element.label >= len(seen.targets):
+            return None
+        return seen.targets[element.label].frame
+
     def _locator(self, element: WebElement, seen: Seen | None) -> Locator | None:
         """The element that carried the label when the screenshot was taken (None: observation not ours)."""
-        if seen is None or seen.token is None:
+        frame = self._frame(element, seen)
+        if seen is None or frame is None:
             return None
         if seen.page.is_closed():
             raise StepError(f"the tab that showed [{element.label}] was closed; look at the new screenshot")
-        locator = seen.page.locator(f'[{MARK_ATTR}="{seen.token}-{element.label}"]')
+        if frame.is_detached():
+            raise StepError(f"element [{element.label}] is no longer on the page (its frame went away); "
+                            "choose from the new screenshot")
+        locator = frame.locator(f'[{MARK_ATTR}="{seen.targets[element.label].mark}"]')
         if locator.count() == 0:
             raise StepError(
                 f"element [{element.label}] is no longer on the page (it changed after the screenshot); "
@@ -116,23 +131,26 @@ class SomActions:
         sx, sy = seen.scale if seen else (1.0, 1.0)
         return [(min(observation.size[0] - 1, int(cx * sx)), min(observation.size[1] - 1, int(cy * sy)))]
 
-    def _press(self, element: WebElement, locator: Locator | None) -> None:
+    def _press(self, element: WebElement, locator: Locator | None, frame: Frame | None = None) -> None:
         """Click the element: at a point that hit-tests to it right now, else through Playwright's click (which
-        scrolls it into view and waits until nothing covers it); a foreign observation: at its box centre."""
+        scrolls it into view and waits until nothing covers it); a foreign observation: at its box centre.
+        Inside a frame, Playwright's click at that point (it maps the frame's coordinates to the page's)."""
         if locator is None:
             self.session.page.mouse.click(*self._center(element))
             return
         point = locator.evaluate(CLICK_POINT_JS)
-        if point is not None:
+        if point is None:
+            locator.click()
+        elif frame is None or frame == frame.page.main_frame:
             locator.page.mouse.click(point[0], point[1])
         else:
-            locator.click()
+            locator.click(position={"x": point[2], "y": point[3]})
 
     # --- actions ------------------------------------------------------------------------------------------
 
     def _click(self, label: int, observation: Observation, seen: Seen | None) -> Outcome:
         element = self._element(label, observation)
-        self._press(element, self._locator(element, seen))
+        self._press(element, self._locator(element, seen), self._frame(element, seen))
         return Outcome(pixels=self._pixels(element, seen, observation),
                        detail=f'clicked [{label}] <{element.tag}> "{_clip(element.text)}"')
 
@@ -147,9 +165,10 @@ class SomActions:
         if kind in ("text", "special"):
             locator.fill(content)
         else:
-            self._press(element, locator)
+            frame = self._frame(element, seen)
+            self._press(element, locator, frame)
             page = self.session.page
-            if not page.evaluate(FOCUSED_EDITABLE_JS):
+            if not (frame or page).evaluate(FOCUSED_EDITABLE_JS):
                 raise StepError(f"[{label}] is a <{element.tag}>, not a text box, and clicking it focused no text "
                                 "box; nothing was typed")
             page.keyboard.press("ControlOrMeta+a")

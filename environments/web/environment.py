@@ -1,9 +1,10 @@
 """The web environment: Chromium driven by Playwright (sync API), in set-of-marks or pixel mode.
 
 Set-of-marks mode (``mode="som"``, web grammar): every observation labels the interactive elements in the viewport
-0, 1, 2... in document order, tags each with ``data-glmv-mark="<observation token>-<label>"`` and draws the labels
-on a copy of the screenshot. An action finds its element by that attribute, so it hits the element that carried
-the label in the screenshot the model saw, or fails with a StepError when that element is gone.
+0, 1, 2... in document order (the elements of iframes, same- or cross-origin, where the iframe is: see
+:mod:`.frames`), tags each with ``data-glmv-mark="<observation token>-<position>"`` in its frame and draws the
+labels on a copy of the screenshot. An action finds its element by that frame and attribute, so it hits the element
+that carried the label in the screenshot the model saw, or fails with a StepError when that element is gone.
 
 Pixel mode (``mode="pixel"``, desktop grammar): thousandths of the screenshot map to screenshot pixels with
 :func:`glmv_agent.geometry.point_to_pixels`, then to CSS pixels by the screenshot's pixels per CSS pixel (the
@@ -34,7 +35,8 @@ from glmv_agent.types import Observation, Outcome, Platform, WebElement
 
 from .actions import PixelActions, Seen, SomActions
 from .browser import BrowserSession, first_line
-from .js import MARK_ATTR, MARK_JS, PAGE_HELPERS_JS, VIEWPORT_JS
+from .frames import Target, label_frames
+from .js import PAGE_HELPERS_JS, VIEWPORT_JS
 from .marks import TEXT_LIMIT, draw_marks, elements_from_js
 from .options import WebOptions, host_allowed, host_of
 
@@ -119,14 +121,16 @@ class WebEnvironment(BaseEnvironment):
         page.evaluate(PAGE_HELPERS_JS)
         width, height, _ = page.evaluate(VIEWPORT_JS)
         elements: list[WebElement] = []
+        targets: list[Target] = []
         token = None
         if self.options.mode == "som":
             self._counter += 1
             token = str(self._counter)
             longest = max((len(value) for value in self.secrets.values.values()), default=0)
             limit = TEXT_LIMIT + 12 * longest  # room to find a whole (even escaped) value before clipping
-            args = {"attr": MARK_ATTR, "token": token, "max": self.options.max_elements, "limit": limit}
-            elements = elements_from_js(page.evaluate(MARK_JS, args), self._redact)
+            found = label_frames(page.main_frame, token, self.options.max_elements, limit)
+            elements = elements_from_js([item for item, _ in found], self._redact)
+            targets = [target for _, target in found]
         image = Image.open(io.BytesIO(page.screenshot(type="png")))
         image.load()
         scale = (image.width / width, image.height / height)
@@ -136,7 +140,7 @@ class WebEnvironment(BaseEnvironment):
             screenshot=image, platform=Platform.WEB, marked_screenshot=marked, url=page.url,
             elements=elements, notes=self.session.drain_notes(),
         )
-        self._remember(observation, Seen(page=page, token=token, scale=scale))
+        self._remember(observation, Seen(page=page, token=token, scale=scale, targets=tuple(targets)))
         return self.secrets.redact_observation(observation)
 
     def _redact(self, text: str) -> str:

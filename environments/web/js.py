@@ -129,11 +129,13 @@ PAGE_HELPERS_JS = SELECT_LIST_JS + POPUP_WATCH_JS
 POPUP_FLAG_JS = "() => { const popup = !!window.__glmvPopup; window.__glmvPopup = false; return popup; }"
 
 MARK_JS = r"""
-({attr, token, max, limit}) => {
+({attr, token, max, limit = 200, clip = null}) => {
   const ROLES = new Set(['button', 'link', 'checkbox', 'radio', 'tab', 'menuitem', 'menuitemcheckbox',
     'menuitemradio', 'option', 'switch', 'combobox', 'textbox', 'searchbox', 'slider', 'spinbutton', 'treeitem']);
-  const NATIVE = new Set(['A', 'BUTTON', 'INPUT', 'TEXTAREA', 'SELECT', 'SUMMARY', 'IFRAME', 'VIDEO', 'AUDIO']);
-  const vw = innerWidth, vh = innerHeight;
+  const NATIVE = new Set(['A', 'BUTTON', 'INPUT', 'TEXTAREA', 'SELECT', 'SUMMARY', 'IFRAME', 'FRAME', 'VIDEO',
+    'AUDIO']);
+  // the part of this document's viewport that is visible (a frame's parent may show only part of it)
+  const [cx1, cy1, cx2, cy2] = clip || [0, 0, innerWidth, innerHeight];
   const all = [];
   const stack = [document.documentElement];
   while (stack.length) {
@@ -188,7 +190,8 @@ MARK_JS = r"""
     const k = kind(el, style);
     if (!k || style.visibility !== 'visible' || style.opacity === '0') continue;
     const r = el.getBoundingClientRect();
-    const x1 = Math.max(0, r.left), y1 = Math.max(0, r.top), x2 = Math.min(vw, r.right), y2 = Math.min(vh, r.bottom);
+    const x1 = Math.max(cx1, r.left), y1 = Math.max(cy1, r.top);
+    const x2 = Math.min(cx2, r.right), y2 = Math.min(cy2, r.bottom);
     if (x2 - x1 < 2 || y2 - y1 < 2 || !hits(el, x1, y1, x2, y2)) continue;
     found.push({el, k, box: [x1, y1, x2, y2]});
   }
@@ -196,9 +199,14 @@ MARK_JS = r"""
   const kept = found.filter((f) => f.k === 'native' || !natives.some((n) => n.el !== f.el && f.el.contains(n.el)));
   return kept.slice(0, max).map((f, label) => {
     f.el.setAttribute(attr, token + '-' + label);
+    const frame = f.el.tagName === 'IFRAME' || f.el.tagName === 'FRAME';
+    const r = f.el.getBoundingClientRect(), s = getComputedStyle(f.el);
     return {
       tag: f.el.tagName.toLowerCase(), text: clean(textOf(f.el)), box: f.box,
       input_type: f.el.tagName === 'INPUT' ? (f.el.type || 'text').toLowerCase() : null,
+      // a frame's content origin in this document's viewport: where its own (0, 0) is
+      origin: frame ? [r.left + f.el.clientLeft + parseFloat(s.paddingLeft),
+                       r.top + f.el.clientTop + parseFloat(s.paddingTop)] : null,
     };
   });
 }
@@ -216,7 +224,8 @@ FIELD_KIND_JS = r"""
   if (tag !== 'INPUT') return 'none';
   const type = (el.type || 'text').toLowerCase();
   if (['date', 'time', 'datetime-local', 'month', 'week', 'color', 'range'].includes(type)) return 'special';
-  if (['button', 'submit', 'reset', 'checkbox', 'radio', 'file', 'image', 'hidden'].includes(type)) return 'none';
+  if (type === 'file') return 'file';
+  if (['button', 'submit', 'reset', 'checkbox', 'radio', 'image', 'hidden'].includes(type)) return 'none';
   return 'text';
 }
 """
@@ -292,7 +301,8 @@ SCROLL_WINDOW_JS = (
 )
 
 # Where to click an element: the first of its centre and quarter points (inside the viewport) that hit-tests to
-# it; null when it is covered or out of view (the caller then lets Playwright scroll and wait).
+# it, as [x, y, x from the padding box's left, y from its top]; null when it is covered or out of view (the caller
+# then lets Playwright scroll and wait).
 CLICK_POINT_JS = r"""
 (el) => {
   const r = el.getBoundingClientRect();
@@ -303,7 +313,10 @@ CLICK_POINT_JS = r"""
   for (const [fx, fy] of [[0.5, 0.5], [0.25, 0.5], [0.75, 0.5], [0.5, 0.25], [0.5, 0.75]]) {
     const x = x1 + (x2 - x1) * fx, y = y1 + (y2 - y1) * fy;
     const hit = root.elementFromPoint(x, y);
-    if (hit && (hit === el || el.contains(hit) || hit.control === el)) return [x, y];
+    // the point, and the same point from the element's padding box corner (what Playwright's position takes)
+    if (hit && (hit === el || el.contains(hit) || hit.control === el)) {
+      return [x, y, x - r.left - el.clientLeft, y - r.top - el.clientTop];
+    }
   }
   return null;
 }
