@@ -50,10 +50,11 @@ def _labels(observation: Observation, text: str) -> list[int]:
 def test_frame_elements_are_labelled_in_document_order_with_page_boxes(env: WebEnvironment) -> None:
     observation = env.observe()
     texts = [e.text for e in observation.elements]
-    assert texts == ["Before the frames", "Press me", "inner text", "Press me", "inner text", "After the frames"]
-    assert [e.tag for e in observation.elements] == ["button", "button", "input", "button", "input", "button"]
+    inner = ["Press me", "inner text", "inner file"]
+    assert texts == ["Before the frames", *inner, *inner, "After the frames"]
+    assert [e.tag for e in observation.elements] == ["button", *["button", "input", "input"] * 2, "button"]
     assert not [e for e in observation.elements if e.tag == "iframe"]  # the frames' contents replace them
-    for index, frame_id in ((1, "same"), (3, "other")):
+    for index, frame_id in ((1, "same"), (4, "other")):
         outer = env.page.locator(f"#{frame_id}").bounding_box()
         rect = "() => { const r = document.getElementById('press').getBoundingClientRect(); " \
                "return [r.left, r.top, r.right, r.bottom]; }"
@@ -89,6 +90,18 @@ def test_a_click_and_typing_land_inside_the_frame(env: WebEnvironment, who: str)
     assert outcome.pixels and "typed" in outcome.detail
     other = _frame(env, f"who={'other' if who == 'same' else 'same'}")
     assert other.locator("#press").text_content() == "Press me"  # the other frame was not touched
+
+
+def test_a_file_input_inside_the_cross_origin_frame_takes_a_file_from_the_allowed_folder(browser, sites, tmp_path):  # noqa: ANN001
+    (tmp_path / "report.txt").write_text("inside")
+    site, other = sites
+    options = WebOptions(url=f"{site}frames.html?other={other}", wait_seconds=0, files_dir=tmp_path)
+    with WebEnvironment.from_browser(browser, options) as env:
+        frame = _frame(env, "who=other")
+        frame.wait_for_load_state()
+        observation = env.observe()
+        env.execute(WebType(label=_labels(observation, "inner file")[1], content="report.txt"), observation)
+        assert frame.locator("#sent").text_content() == "file report.txt"
 
 
 def test_the_cross_origin_frame_is_really_cross_origin(env: WebEnvironment) -> None:

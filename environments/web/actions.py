@@ -150,7 +150,8 @@ class SomActions:
 
     def _click(self, label: int, observation: Observation, seen: Seen | None) -> Outcome:
         element = self._element(label, observation)
-        self._press(element, self._locator(element, seen), self._frame(element, seen))
+        locator = self.session.picker.pressed = self._locator(element, seen)  # a file picker it opens names it
+        self._press(element, locator, self._frame(element, seen))
         return Outcome(pixels=self._pixels(element, seen, observation),
                        detail=f'clicked [{label}] <{element.tag}> "{_clip(element.text)}"')
 
@@ -161,11 +162,16 @@ class SomActions:
         kind = locator.evaluate(FIELD_KIND_JS) if locator is not None else "none"
         if kind == "select":
             return self._choose(label, locator, content, pixels)
+        picker = self.session.picker
+        if kind == "file" or (seen is not None and seen.picker == label and picker.chooser is not None):
+            detail = picker.attach(content, locator if kind == "file" else None)
+            return Outcome(pixels=pixels, detail=f"{detail} to [{label}]")
         note = None
         if kind in ("text", "special"):
             locator.fill(content)
         else:
             frame = self._frame(element, seen)
+            self.session.picker.pressed = locator
             self._press(element, locator, frame)
             page = self.session.page
             if not (frame or page).evaluate(FOCUSED_EDITABLE_JS):
@@ -234,6 +240,8 @@ class PixelActions:
         if kind == "left_drag":
             return self._drag(action, observation, seen)
         if kind == "type":
+            if self.session.picker.chooser is not None:  # typing a file name into the open picker
+                return Outcome(detail=self.session.picker.attach(action.content))
             page.keyboard.type(action.content)
             return Outcome(detail=f'typed "{_clip(action.content)}"')
         if kind == "key":

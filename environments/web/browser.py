@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, Dialog, Download, Page, Playwright, Request, Route
@@ -17,6 +15,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from glmv_agent.errors import ConfigError, DeviceDisconnected, DeviceError, GlmvError, StepError
 
+from .files import FilePicker, save_download
 from .gate import AllowlistProxy
 from .js import PAGE_HELPERS_JS, POPUP_FLAG_JS
 from .launch import explain, first_line, launch_browser, new_context, open_browser
@@ -51,6 +50,7 @@ class BrowserSession:
         self._disconnected = False
         self._last_url = ""
         self._downloads_dir = options.downloads_dir
+        self.picker = FilePicker(options.files_dir)  # file choosers the pages open (never a native dialog)
         self._setup()
         self.page = page or (context.pages[-1] if context.pages else context.new_page())
         self._seen: set[Page] = set(context.pages)
@@ -154,7 +154,8 @@ class BrowserSession:
             self._crashed.add(crashed)
 
         for event, handler in [("request", on_request), ("requestfinished", on_done), ("requestfailed", on_done),
-                               ("dialog", self._on_dialog), ("download", on_download), ("crash", on_crash)]:
+                               ("dialog", self._on_dialog), ("download", on_download), ("crash", on_crash),
+                               ("filechooser", self.picker.opened)]:
             self._listen(page, event, handler)
 
     def _route(self, route: Route) -> None:
@@ -196,18 +197,8 @@ class BrowserSession:
 
     def _save_downloads(self) -> None:
         while self._downloads:
-            download = self._downloads.pop(0)
-            if self._downloads_dir is None:
-                self._downloads_dir = Path(tempfile.mkdtemp(prefix="glmv-downloads-"))
-            self._downloads_dir.mkdir(parents=True, exist_ok=True)
-            target = _free_name(self._downloads_dir, download.suggested_filename or "download")
-            try:
-                download.save_as(target)
-            except PlaywrightError as exc:
-                self._notes.append(f"The download of {download.suggested_filename} failed: {first_line(exc)}.")
-                continue
-            size = target.stat().st_size
-            self._notes.append(f"Downloaded {download.suggested_filename} ({size} bytes), saved as {target}.")
+            self._downloads_dir, note = save_download(self._downloads.pop(0), self._downloads_dir)
+            self._notes.append(note)
 
     # --- the current tab ----------------------------------------------------------------------------------
 
@@ -383,13 +374,3 @@ class BrowserSession:
 
 def _gate(options: WebOptions) -> AllowlistProxy | None:
     return AllowlistProxy(options.allowed_domains) if options.allowed_domains else None
-
-
-def _free_name(folder: Path, name: str) -> Path:
-    name = Path(name).name or "download"
-    target = folder / name
-    stem, suffix, number = target.stem, target.suffix, 1
-    while target.exists():
-        target = folder / f"{stem}-{number}{suffix}"
-        number += 1
-    return target

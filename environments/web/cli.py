@@ -45,6 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--wait-seconds", type=non_negative_seconds, default=5.0, metavar="S", help="how long the model's Wait sleeps")
     add("--dialogs", choices=("accept", "dismiss"), default="accept", help="answer to alert/confirm/prompt dialogs")
     add("--downloads-dir", type=Path, metavar="DIR", help="where downloads are saved (default: a temporary folder)")
+    add("--files", type=Path, metavar="DIR",
+        help="the only folder a page's file picker may take files from (default: no uploads)")
 
 
 def _url(text: str | None) -> str | None:
@@ -70,6 +72,7 @@ def options_from_args(args: argparse.Namespace) -> WebOptions:
         "wait_seconds": getattr(args, "wait_seconds", 5.0),
         "dialogs": getattr(args, "dialogs", "accept"),
         "downloads_dir": getattr(args, "downloads_dir", None),
+        "files_dir": getattr(args, "files", None),
     }
     try:
         return WebOptions(**values)

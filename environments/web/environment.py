@@ -35,6 +35,7 @@ from glmv_agent.types import Observation, Outcome, Platform, WebElement
 
 from .actions import PixelActions, Seen, SomActions
 from .browser import BrowserSession, first_line
+from .files import picker_label
 from .frames import Target, label_frames
 from .js import PAGE_HELPERS_JS, VIEWPORT_JS
 from .marks import TEXT_LIMIT, draw_marks, elements_from_js
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 REMEMBERED = 8  # observations whose labels stay resolvable
 OBSERVE_TRIES = 3
 NO_SETTLE = frozenset({"ANSWER", "DONE", "FAIL"})
+CLICKS = frozenset({"Click", "left_click", "right_click", "middle_click", "left_double_click"})
 
 
 class WebEnvironment(BaseEnvironment):
@@ -118,6 +120,7 @@ class WebEnvironment(BaseEnvironment):
 
     def _observe(self) -> Observation:
         page = self.session.current_page()
+        picker = self.session.picker
         page.evaluate(PAGE_HELPERS_JS)
         width, height, _ = page.evaluate(VIEWPORT_JS)
         elements: list[WebElement] = []
@@ -136,11 +139,15 @@ class WebEnvironment(BaseEnvironment):
         scale = (image.width / width, image.height / height)
         marked = draw_marks(image, elements, scale[0]) if token is not None else None
         self.session.remember_url()
+        upload = picker_label(picker, targets)
+        notes = self.session.drain_notes()
+        note = picker.note(upload, pixel_mode=token is None)
         observation = Observation(
             screenshot=image, platform=Platform.WEB, marked_screenshot=marked, url=page.url,
-            elements=elements, notes=self.session.drain_notes(),
+            elements=elements, notes=[*notes, *([note] if note else [])],
         )
-        self._remember(observation, Seen(page=page, token=token, scale=scale, targets=tuple(targets)))
+        seen = Seen(page=page, token=token, scale=scale, targets=tuple(targets), picker=upload)
+        self._remember(observation, seen)
         return self.secrets.redact_observation(observation)
 
     def _redact(self, text: str) -> str:
@@ -164,6 +171,9 @@ class WebEnvironment(BaseEnvironment):
         self.session.check_connected()
         seen = self._lookup(observation)
         runner = self._som if action.space == "web" else self._pixel
+        self.session.picker.pressed = None
+        if action.type in CLICKS:
+            self.session.picker.clear()  # a click elsewhere closes an open picker, as a real one would be dismissed
         try:
             outcome = runner.run(action, observation, seen)
             note = None if action.type in NO_SETTLE else self.session.settle()

@@ -47,6 +47,7 @@ class WebOptions(BaseModel):
     dialogs: Literal["accept", "dismiss"] = "accept"
     prompt_text: str = ""  # what an accepted prompt() dialog receives
     downloads_dir: Path | None = None  # None: a temporary folder
+    files_dir: Path | None = None  # the only folder a file picker may take files from; None: no uploads
     navigation_timeout_s: float = Field(default=30.0, gt=0)
     action_timeout_s: float = Field(default=5.0, gt=0)
     scroll_step_px: int = Field(default=100, ge=1)  # CSS pixels per wheel step in pixel mode
@@ -57,6 +58,13 @@ class WebOptions(BaseModel):
     def _check_viewport(cls, value: tuple[int, int]) -> tuple[int, int]:
         if not (100 <= value[0] <= 8000 and 100 <= value[1] <= 8000):
             raise ValueError(f"viewport {value[0]}x{value[1]} is outside 100..8000 CSS pixels per side")
+        return value
+
+    @field_validator("files_dir")
+    @classmethod
+    def _check_files_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ConfigError(f"--files {value}: no such folder (give the folder the agent may upload files from)")
         return value
 
     @field_validator("allowed_domains")
