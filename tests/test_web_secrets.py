@@ -44,3 +44,25 @@ def test_password_and_otp_values_stay_out_of_prompts_and_records(browser, tmp_pa
             if path.is_file() and path.suffix in (".jsonl", ".json", ".html"):
                 assert piece not in path.read_text(encoding="utf-8", errors="ignore"), path
 
+
+
+def test_a_field_holding_a_secret_is_drawn_as_dots_in_the_screenshot(browser) -> None:  # noqa: ANN001
+    """The field the secret went into looks exactly like a field of dots of the same length, and gets its own
+    style back after the screenshot."""
+    page = ("data:text/html,<style>input{font:20px monospace;width:300px;border:1px solid;display:block;margin:8px}"
+            "</style><input id=a><input id=b style='-webkit-text-security:disc'><input id=c>")
+    store = SecretStore({"PW": SECRET})
+    with WebEnvironment.from_browser(browser, WebOptions(url=page, wait_seconds=0), secrets=store) as env:
+        env.page.fill("#a", SECRET)
+        env.page.fill("#b", "x" * len(SECRET))
+        env.page.fill("#c", SECRET[:-1])  # not the secret: shown as it is
+        boxes = [env.page.locator(f"#{name}").bounding_box() for name in "abc"]
+        shot = env.observe().screenshot
+
+        def crop(box: dict[str, float]):  # noqa: ANN202
+            return shot.crop((round(box["x"]) + 2, round(box["y"]) + 2, round(box["x"]) + 200, round(box["y"]) + 20))
+
+        assert crop(boxes[0]).tobytes() == crop(boxes[1]).tobytes()
+        assert crop(boxes[2]).tobytes() != crop(boxes[1]).tobytes()
+        assert env.page.evaluate("getComputedStyle(a).webkitTextSecurity") == "none"
+        assert env.page.evaluate("a.hasAttribute('data-glmv-field') || c.hasAttribute('data-glmv-field')") is False

@@ -39,6 +39,7 @@ from .files import picker_label
 from .frames import Target, label_frames
 from .js import PAGE_HELPERS_JS, VIEWPORT_JS
 from .marks import TEXT_LIMIT, draw_marks, elements_from_js
+from .masking import mask_secret_fields, unmask
 from .options import WebOptions, host_allowed, host_of
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,8 @@ class WebEnvironment(BaseEnvironment):
     :meth:`from_browser` (a fresh context on your Browser) or :meth:`from_page` (your Page, left open).
 
     ``secrets``: the values the agent may type (the same store the Agent gets); no observation carries one of them
-    in its URL, element texts or notes (they read ``<secret>NAME</secret>``)."""
+    in its URL, element texts or notes (they read ``<secret>NAME</secret>``), and fields holding one are drawn as
+    dots in the screenshot (:mod:`.masking`)."""
 
     platform = Platform.WEB
 
@@ -134,7 +136,11 @@ class WebEnvironment(BaseEnvironment):
             found = label_frames(page.main_frame, token, self.options.max_elements, limit)
             elements = elements_from_js([item for item, _ in found], self._redact)
             targets = [target for _, target in found]
-        image = Image.open(io.BytesIO(page.screenshot(type="png")))
+        masked = mask_secret_fields(page, self._holds_secret) if self.secrets else []
+        try:
+            image = Image.open(io.BytesIO(page.screenshot(type="png")))
+        finally:
+            unmask(masked)
         image.load()
         scale = (image.width / width, image.height / height)
         marked = draw_marks(image, elements, scale[0]) if token is not None else None
@@ -152,6 +158,9 @@ class WebEnvironment(BaseEnvironment):
 
     def _redact(self, text: str) -> str:
         return self.secrets.redact(text) or ""
+
+    def _holds_secret(self, text: str) -> bool:
+        return self.secrets.redact(text) != text
 
     def _remember(self, observation: Observation, seen: Seen) -> None:
         self._seen[id(observation.screenshot)] = (observation, seen)
