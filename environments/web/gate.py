@@ -98,7 +98,7 @@ class _Handler(BaseRequestHandler):
             head, rest = _read_head(client)
             if head:
                 self._serve(gate, client, head, rest)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: select() on a socket close() just shut
             log.debug("proxy connection ended: %s", exc)
         finally:
             gate.track(client, add=False)
