@@ -169,7 +169,9 @@ class Episode:
         self._phase(record.index, "generate")
         started = time.perf_counter()
         standing = [note for note in [self.secrets.prompt_note()] if note]
-        messages = self.s.profile.render(self.task, observation, self.history, [*standing, *self.notes])
+        # Whatever the device shows back (a field's value, a URL, an app name), no secret value reaches the prompt.
+        seen = self.secrets.redact_observation(observation)
+        messages = self.s.profile.render(self.task, seen, self.history, [*standing, *self.notes])
         record.timings["render"] = time.perf_counter() - started
         record.prompt_text = "\n".join(m.text() for m in messages)
         record.prompt_images = sum(len(m.images()) for m in messages)

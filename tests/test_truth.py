@@ -123,3 +123,26 @@ def test_confirm_without_a_terminal_stops_before_anything_starts(tmp_path: Path)
     assert completed.returncode == 2 and completed.stdout == ""
     assert len(completed.stderr.strip().splitlines()) == 1 and "--confirm" in completed.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_no_platform_can_show_a_secret_value_to_the_model(tmp_path: Path) -> None:
+    """A device that echoes a typed secret back (app name, URL, notes) on any platform: the prompt never holds it."""
+    from glmv_agent.oversight.secrets import SecretStore
+    from glmv_agent.types import Observation
+
+    class Echoing(FakeEnvironment):
+        def observe(self) -> Observation:
+            seen = super().observe()
+            return seen.model_copy(update={"app": "Bank s3cr3t-Pa55", "url": "https://x.test/?pw=s3cr3t-Pa55",
+                                           "notes": ["field now holds s3cr3t-Pa55"]})
+
+    typed = 'Memory: None\nReason: r\nAction: {"action_type": "input_text", "text": "<secret>PW</secret>", ' \
+            '"box_2d": [[1,2,3,4]], "override": true}'
+    backend = ReplayBackend([typed, DONE])
+    env = Echoing()
+    agent = Agent(get_profile("glm-4.5v/mobile"), backend, env, AgentConfig(run_dir=tmp_path / "run"),
+                  secrets=SecretStore({"PW": "s3cr3t-Pa55"}))
+    assert agent.run("log in").status == "complete"
+    assert env.executed[0][2]["text"] == "s3cr3t-Pa55"  # the device got the value
+    sent = "\n".join(message.text() for request in backend.requests for message in request)
+    assert "field now holds" in sent and "s3cr3t-Pa55" not in sent
