@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from xvfb_support import TkWindow, XServer, server_fixture, window_fixture, xvfb
 
 from glmv_agent.environments.desktop.cli import add_arguments, config_from_args
 from glmv_agent.geometry import pixel_to_model, point_to_pixels
+from tests.support import FakeOpenAIServer, Reply
 
 SIZE = (1280, 800)
 
@@ -125,3 +128,78 @@ def test_monitors_lists_the_numbers_monitor_takes_and_saves_each_screen(tmp_path
     assert done.stdout.splitlines()[:2] == ["1: 1280x800 at 0,0  (primary, default)", "2: 1280x800 at 1280,0"]
     with Image.open(tmp_path / "shots" / "monitor-2.png") as shot:
         assert shot.size == (1280, 800)
+
+
+def run_against(fake: FakeOpenAIServer, env: dict[str, str], tmp_path: Path, *flags: str) -> subprocess.Popen[str]:
+    """`glmv-agent run --platform desktop` as a user starts it, against the fake model server."""
+    command = [sys.executable, "-m", "glmv_agent.cli", "run", "Press the button", "--platform", "desktop",
+               "--model", "glm-4.5v", "--base-url", fake.base_url, "--api-key", "k", "--retries", "0",
+               "--out", str(tmp_path / "run"), "--no-report", *flags]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**env, "PYTHONIOENCODING": "utf-8"})
+
+
+def assert_stopped_before_the_model(fake: FakeOpenAIServer, process: subprocess.Popen[str], message: str) -> None:
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 2
+    assert err.strip().splitlines() == [err.strip()] and err.startswith("error: " + message), err
+    assert "status:" not in out
+    assert fake.chat_requests == []
+
+
+def free_display() -> str:
+    number = next(n for n in range(900, 1000) if not Path(f"/tmp/.X11-unix/X{n}").exists())
+    return f":{number}"
+
+
+def test_a_display_that_does_not_exist_stops_before_the_first_model_call(tmp_path: Path) -> None:
+    display = free_display()
+    with FakeOpenAIServer(default="DONE()") as fake:
+        process = run_against(fake, {**os.environ, "DISPLAY": display}, tmp_path)
+        assert_stopped_before_the_model(fake, process, f"cannot connect to the display {display}: ")
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.xvfb
+def test_a_server_that_refuses_our_authority_stops_before_the_first_model_call(tmp_path: Path) -> None:
+    with xvfb_server(640, 480, tmp_path, cookie=secrets.token_hex(16)) as guarded, \
+            FakeOpenAIServer(default="DONE()") as fake:
+        empty = tmp_path / "empty-authority"
+        empty.touch()
+        process = run_against(fake, {**guarded.env(), "XAUTHORITY": str(empty)}, tmp_path)
+        assert_stopped_before_the_model(fake, process, f"cannot connect to the display {guarded.display}: the X "
+                                                       "server refused us (Authorization required")
+
+
+@pytest.mark.xvfb
+def test_no_authority_file_at_all_stops_before_the_first_model_call(tmp_path: Path) -> None:
+    with xvfb_server(640, 480, tmp_path) as open_server, FakeOpenAIServer(default="DONE()") as fake:
+        home = tmp_path / "home"  # no ~/.Xauthority, no XAUTHORITY: pyautogui (python-xlib) cannot connect
+        home.mkdir()
+        env = {k: v for k, v in open_server.env().items() if k != "XAUTHORITY"}
+        process = run_against(fake, {**env, "HOME": str(home)}, tmp_path)
+        assert_stopped_before_the_model(fake, process, f"cannot connect to the display {open_server.display}: no X "
+                                                       "authority file")
+
+
+@pytest.mark.xvfb
+def test_an_x_server_that_goes_away_mid_run_ends_it_with_display_disconnected(tmp_path: Path) -> None:
+    click = "Click.\n<|begin_of_box|>left_click(start_box='[500,500]')<|end_of_box|>\nMemory:\n[]"
+    script = [click, Reply(content=click, delay_s=2.0), "DONE()"]  # the server dies while the model "thinks"
+    with xvfb_server(640, 480, tmp_path) as doomed, FakeOpenAIServer(script) as fake:
+        process = run_against(fake, doomed.env(), tmp_path)
+        deadline = time.monotonic() + 60
+        while len(fake.chat_requests) < 2 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        doomed.process.kill()
+        out, err = process.communicate(timeout=120)
+    assert process.returncode == 1, err
+    assert "Traceback" not in err
+    assert "status: error" in out
+    assert f"reason: device: display disconnected: the X server {doomed.display} is gone" in out
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert (summary["status"], summary["steps"]) == ("error", 2)
+    assert summary["finished_at"] is not None
+    steps = [json.loads(line) for line in (tmp_path / "run" / "steps.jsonl").read_text().splitlines()]
+    assert [s["error_kind"] for s in steps] == [None, "DeviceDisconnected"]
+    assert all((tmp_path / "run" / s["screenshot"]).exists() for s in steps)

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -74,9 +75,13 @@ class XServer:
             self.run("xrandr", "--setmonitor", name, f"{mm}+{left}+{top}", output)
 
 
-def _start_xvfb(width: int, height: int, workdir: Path) -> XServer:
+def _start_xvfb(width: int, height: int, workdir: Path, cookie: str | None = None) -> XServer:
+    """An Xvfb on a free display number; with ``cookie``, it admits only clients presenting that
+    MIT-MAGIC-COOKIE-1 (the server takes every cookie in its -auth file, whatever display the entry names)."""
     auth = workdir / "Xauthority"
     auth.touch()
+    if cookie:
+        _xauth_add(auth, ":0", cookie)
     read_fd, write_fd = os.pipe()
     process = subprocess.Popen(
         ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp",
@@ -95,7 +100,21 @@ def _start_xvfb(width: int, height: int, workdir: Path) -> XServer:
     if not number.strip():
         process.kill()
         raise RuntimeError(f"Xvfb did not start: {(workdir / 'xvfb.log').read_text(errors='replace')}")
+    if cookie:  # for our own clients (server.env()), an entry for the display it got
+        _xauth_add(auth, f":{int(number)}", cookie)
     return XServer(f":{int(number)}", width, height, process, auth)
+
+
+def _xauth_add(auth: Path, display: str, cookie: str) -> None:
+    """Append an Xauthority entry (what ``xauth add`` writes): FamilyWild, any host, this display number."""
+
+    def field(data: bytes) -> bytes:
+        return struct.pack(">H", len(data)) + data
+
+    number = display.lstrip(":").encode()
+    entry = struct.pack(">H", 0xFFFF) + field(b"") + field(number) + field(b"MIT-MAGIC-COOKIE-1")
+    with auth.open("ab") as out:
+        out.write(entry + field(bytes.fromhex(cookie)))
 
 
 def bind_pyautogui(server: XServer) -> Any:
@@ -117,11 +136,13 @@ def bind_pyautogui(server: XServer) -> Any:
 
 @contextmanager
 def xvfb_server(
-    width: int, height: int, workdir: Path, monitors: list[tuple[int, int, int, int]] | None = None
+    width: int, height: int, workdir: Path, monitors: list[tuple[int, int, int, int]] | None = None,
+    cookie: str | None = None,
 ) -> Iterator[XServer]:
-    """An Xvfb of this size (optionally split into RandR monitors), for subprocesses: this process is untouched."""
+    """An Xvfb of this size (optionally split into RandR monitors, optionally requiring an authority ``cookie``),
+    for subprocesses: this process is untouched."""
     require_binaries("Xvfb", "xdotool", "xrandr")
-    server = _start_xvfb(width, height, workdir)
+    server = _start_xvfb(width, height, workdir, cookie)
     try:
         if monitors:
             server.set_monitors(monitors)

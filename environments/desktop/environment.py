@@ -7,11 +7,14 @@ chosen monitor.
 
 Safety: pyautogui's fail-safe stays on unless disabled; moving the pointer into a corner of the main screen stops
 the run with :class:`UserAbort`. In dry-run mode nothing is executed; each Outcome says what would have happened.
-pyautogui reads DISPLAY when imported, so it is imported on the first executed action, never at module import.
+pyautogui connects to DISPLAY when imported, so it is imported when a (not dry-run) environment starts: a display
+it cannot reach is a ConfigError before the first model call. An X server that goes away later is
+:class:`DeviceDisconnected` ("display disconnected"), which ends the run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -27,12 +30,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from glmv_agent.actions import DesktopWait, Done, Fail, Key, LeftDrag, PointerAction, Scroll, TypeContent
 from glmv_agent.environment import BaseEnvironment
-from glmv_agent.errors import ConfigError, DeviceError, StepError, UserAbort
+from glmv_agent.errors import ConfigError, DeviceDisconnected, DeviceError, GlmvError, StepError, UserAbort
 from glmv_agent.types import Observation, Outcome, Platform
 
 from .display import Monitor, ScreenPoint, choose_monitor, model_to_screen, monitors_from_mss
 from .keys import resolve_keys
 from .typist import Typist, choose_typist
+from .x11 import connection_problem, display_reachable, quiet_stdout
 
 log = logging.getLogger(__name__)
 ABORT_MESSAGE = (
@@ -69,19 +73,15 @@ class _Plan:
 
 def load_pyautogui() -> ModuleType:
     """Import pyautogui now (it connects to the display on import), turning start-up failures into ConfigError."""
-    if "pyautogui" in sys.modules:
-        return sys.modules["pyautogui"]
-    try:
-        import pyautogui
-    except ModuleNotFoundError as exc:
-        raise ConfigError(f"the desktop platform needs pyautogui ({exc}): {INSTALL_HINT}") from None
-    except KeyError as exc:  # DISPLAY unset
-        raise ConfigError(f"no display to control ({exc} is not set): run inside an X11 session") from None
-    except Exception as exc:  # noqa: BLE001 - Xlib raises many kinds; all mean "cannot reach the display"
-        hint = ""
-        if "xauth" in type(exc).__name__.lower() or "Xauthority" in str(exc):
-            hint = " Set XAUTHORITY to the session's authority file (for Xvfb an empty file works: touch it)."
-        raise ConfigError(f"pyautogui could not connect to the display: {exc}.{hint}") from None
+    pyautogui = sys.modules.get("pyautogui")
+    if pyautogui is None:
+        try:
+            with quiet_stdout():
+                import pyautogui
+        except ModuleNotFoundError as exc:
+            raise ConfigError(f"the desktop platform needs pyautogui ({exc}): {INSTALL_HINT}") from None
+        except Exception as exc:  # noqa: BLE001 - Xlib raises many kinds; all mean "cannot reach the display"
+            raise ConfigError(connection_problem(exc)) from None
     return pyautogui
 
 
@@ -115,6 +115,10 @@ class DesktopEnvironment(BaseEnvironment):
     def __init__(self, config: DesktopConfig | None = None, *, typist: Typist | None = None) -> None:
         """``typist`` overrides how text is typed (default: :func:`choose_typist` for this system)."""
         self.config = config or DesktopConfig()
+        self._typist = typist
+        if not self.config.dry_run:  # setup errors end the run before the first model call
+            load_pyautogui()
+            self._typist = typist or choose_typist(settle_s=self.config.paste_settle_seconds)
         try:
             import mss
         except ImportError:
@@ -132,7 +136,6 @@ class DesktopEnvironment(BaseEnvironment):
             self.close()
             raise
         enable_pillow_block_cache()
-        self._typist = typist
         self._parked: tuple[int, int] | None = None  # where our last action left the pointer
         log.info("desktop: %s%s", self.monitor.describe(), " (dry run)" if self.config.dry_run else "")
         if os.environ.get("XDG_SESSION_TYPE") == "wayland":
@@ -142,15 +145,27 @@ class DesktopEnvironment(BaseEnvironment):
     # --- observing -------------------------------------------------------------------------------------------
 
     def observe(self) -> Observation:
+        shot = self._grab()
+        image = Image.frombytes("RGB", shot.size, shot.bgra, "raw", "BGRX")
+        return Observation(screenshot=image, platform=Platform.DESKTOP)
+
+    def _grab(self) -> Any:
+        """One mss capture of the monitor; DeviceDisconnected when the display is gone, else DeviceError."""
         m = self.monitor
         if self._mss is None:
             raise DeviceError("the desktop environment is closed")
         try:
-            shot = self._mss.grab({"left": m.left, "top": m.top, "width": m.width, "height": m.height})
+            return self._mss.grab({"left": m.left, "top": m.top, "width": m.width, "height": m.height})
         except Exception as exc:  # noqa: BLE001 - mss.ScreenShotError and platform errors
-            raise DeviceError(f"could not capture {m.describe()}: {exc}") from None
-        image = Image.frombytes("RGB", shot.size, shot.bgra, "raw", "BGRX")
-        return Observation(screenshot=image, platform=Platform.DESKTOP)
+            reason = str(exc) or type(exc).__name__
+            raise self._lost() or DeviceError(f"could not capture {m.describe()}: {reason}") from None
+
+    @staticmethod
+    def _lost() -> DeviceDisconnected | None:
+        """After a failure: DeviceDisconnected when the X server cannot be reached any more, else None."""
+        if not sys.platform.startswith("linux") or display_reachable():
+            return None
+        return DeviceDisconnected(f"display disconnected: the X server {os.environ.get('DISPLAY')} is gone")
 
     # --- acting ----------------------------------------------------------------------------------------------
 
@@ -218,7 +233,7 @@ class DesktopEnvironment(BaseEnvironment):
         )
 
     def _typist_for_platform(self) -> Typist:
-        if self._typist is None:
+        if self._typist is None:  # dry run: chosen only to name it
             self._typist = choose_typist(settle_s=self.config.paste_settle_seconds)
         return self._typist
 
@@ -240,6 +255,18 @@ class DesktopEnvironment(BaseEnvironment):
     # --- fail-safe -------------------------------------------------------------------------------------------
 
     def _run(self, plan: _Plan) -> None:
+        """Run the plan through pyautogui; a failure because the X server went away is DeviceDisconnected."""
+        try:
+            self._run_guarded(plan)
+        except GlmvError:
+            raise
+        except Exception:
+            lost = self._lost()
+            if lost is None:
+                raise
+            raise lost from None
+
+    def _run_guarded(self, plan: _Plan) -> None:
         assert plan.run is not None
         pg = load_pyautogui()
         if not self.config.failsafe:
@@ -271,7 +298,8 @@ class DesktopEnvironment(BaseEnvironment):
     def close(self) -> None:
         sct, self._mss = getattr(self, "_mss", None), None
         if sct is not None:
-            sct.close()
+            with contextlib.suppress(Exception):  # the X server may be gone already
+                sct.close()
 
 
 __all__ = ["ABORT_MESSAGE", "DesktopConfig", "DesktopEnvironment", "load_pyautogui"]
