@@ -29,16 +29,28 @@ def parse(*argv: str) -> argparse.Namespace:
 
 
 def test_flags_map_onto_the_environment_config() -> None:
-    config = config_from_args(parse("--monitor", "2", "--dry-run", "--wait-seconds", "1.5", "--no-failsafe"))
+    config = config_from_args(parse("--monitor", "2", "--dry-run", "--wait-seconds", "1.5", "--no-failsafe",
+                                    "--settle", "0.4"))
     assert (config.monitor, config.dry_run, config.wait_seconds, config.failsafe) == (2, True, 1.5, False)
+    assert config.settle_seconds == 0.4
     default = config_from_args(parse())
     assert (default.monitor, default.dry_run, default.wait_seconds, default.failsafe) == (None, False, 5.0, True)
+    assert default.settle_seconds == 1.0  # the pause of the official AutoGLM client
+
+
+def test_settle_is_shared_with_a_platform_that_defined_it_first() -> None:
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    parser.add_argument("--settle", type=float, default=None)  # e.g. the phone's flag, defaulting to None
+    add_arguments(parser)
+    assert config_from_args(parser.parse_args(["--settle", "2"])).settle_seconds == 2.0
+    assert config_from_args(parser.parse_args([])).settle_seconds == 1.0
 
 
 @pytest.mark.parametrize(("argv", "message"), [
     (("--monitor", "0"), "not a monitor number"),
     (("--wait-seconds", "-1"), "cannot be negative"),
     (("--wait-seconds", "soon"), "not a number of seconds"),
+    (("--settle", "-0.5"), "cannot be negative"),
 ])
 def test_bad_flag_values_say_what_is_wrong(argv: tuple[str, ...], message: str) -> None:
     with pytest.raises(argparse.ArgumentError, match=message):
@@ -183,11 +195,12 @@ def test_no_authority_file_at_all_stops_before_the_first_model_call(tmp_path: Pa
 
 
 @pytest.mark.xvfb
-def test_an_x_server_that_goes_away_mid_run_ends_it_with_display_disconnected(tmp_path: Path) -> None:
+@pytest.mark.parametrize("settle", ["0.2", "0"])  # the first thing to fail: a screen capture, or pyautogui's click
+def test_an_x_server_that_goes_away_mid_run_ends_it_with_display_disconnected(settle: str, tmp_path: Path) -> None:
     click = "Click.\n<|begin_of_box|>left_click(start_box='[500,500]')<|end_of_box|>\nMemory:\n[]"
     script = [click, Reply(content=click, delay_s=2.0), "DONE()"]  # the server dies while the model "thinks"
     with xvfb_server(640, 480, tmp_path) as doomed, FakeOpenAIServer(script) as fake:
-        process = run_against(fake, doomed.env(), tmp_path)
+        process = run_against(fake, doomed.env(), tmp_path, "--settle", settle)
         deadline = time.monotonic() + 60
         while len(fake.chat_requests) < 2 and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)

@@ -116,9 +116,14 @@ def test_drag_and_scroll(window: TkWindow, tmp_path: Path) -> None:
         say(f"scroll(start_box={box(rows)}, direction='down', step=3)"),
         say(f"scroll(start_box={box(rows)}, direction='up', step=1)"),
         say("DONE()"),
-    ])
+    ], DesktopConfig(**FAST, settle_seconds=3.0))  # a generous cap: Tk must have drawn each scroll before the next
     assert result.status == "complete", result.error
-    events = window.settle()
+
+    def everything(events: list[Event]) -> bool:  # Tk reports the list's view when idle, after the presses
+        views = [e for e in events if e["event"] == "list_view"]
+        return any(e["event"] == "drag" for e in events) and len(views) >= 2 and views[-1]["top"] < views[-2]["top"]
+
+    events = window.take(everything)
     drags = [e for e in events if e["event"] == "drag"]
     assert [(d["start"], d["end"]) for d in drags] == [(landing(start), landing(end))]
     assert drags[0]["motions"] >= 2  # the pointer travelled with the button held

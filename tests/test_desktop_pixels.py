@@ -59,7 +59,7 @@ def desk(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         for x, y in markers:
             args += ["--marker", f"{x},{y}"]
         window = start_window(server, workdir / "events.jsonl", *args)
-        env = DesktopEnvironment(DesktopConfig(monitor=layout.index))
+        env = DesktopEnvironment(DesktopConfig(monitor=layout.index, settle_seconds=0))  # clicks show nothing here
         yield Desk(layout, server, window, env, markers)
         env.close()
         window.close()

@@ -40,6 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="how long the model's WAIT() sleeps",
     )
     add(
+        "--settle", type=non_negative_seconds, default=1.0, metavar="SECONDS",
+        help="after each action, wait until the screen stops changing, at most this long (0: do not wait)",
+    )
+    add(
         "--no-failsafe", action="store_true",
         help="do not stop the run when the mouse pointer is moved into a screen corner (not recommended)",
     )
@@ -51,7 +55,13 @@ def config_from_args(args: argparse.Namespace) -> DesktopConfig:
         dry_run=bool(getattr(args, "dry_run", False)),
         wait_seconds=getattr(args, "wait_seconds", 5.0),
         failsafe=not getattr(args, "no_failsafe", False),
+        settle_seconds=_or_default(getattr(args, "settle", None), 1.0),
     )
+
+
+def _or_default(value: float | None, default: float) -> float:
+    """A shared flag another platform defined may default to None ("the platform's own default")."""
+    return default if value is None else value
 
 
 def create(args: argparse.Namespace) -> DesktopEnvironment:

@@ -5,6 +5,9 @@ coordinates are thousandths of the screenshot the model saw; :func:`desktop_disp
 the logical screen coordinates pyautogui uses (HiDPI scale and monitor origin included) and refuses points off the
 chosen monitor.
 
+After each executed action the environment waits until the screen has settled (:mod:`.settle`, at most
+``settle_seconds``); pyautogui's own 100 ms pause after every call is switched off in its place.
+
 Safety: pyautogui's fail-safe stays on unless disabled; moving the pointer into a corner of the main screen stops
 the run with :class:`UserAbort`. In dry-run mode nothing is executed; each Outcome says what would have happened.
 pyautogui connects to DISPLAY when imported, so it is imported when a (not dry-run) environment starts: a display
@@ -35,6 +38,7 @@ from glmv_agent.types import Observation, Outcome, Platform
 
 from .display import Monitor, ScreenPoint, choose_monitor, model_to_screen, monitors_from_mss
 from .keys import resolve_keys
+from .settle import wait_until_still
 from .typist import Typist, choose_typist
 from .x11 import connection_problem, display_reachable, quiet_stdout
 
@@ -58,7 +62,9 @@ class DesktopConfig(BaseModel):
     wait_seconds: float = Field(default=5.0, ge=0)  # what WAIT() sleeps (the protocols say 5 seconds)
     failsafe: bool = True  # pointer into a screen corner aborts the run
     drag_seconds: float = Field(default=0.3, ge=0)  # pointer travel time while the button is held
-    paste_settle_seconds: float = Field(default=0.3, ge=0)  # after the paste keys, before restoring the clipboard
+    paste_settle_seconds: float = Field(default=0.3, ge=0)  # macOS/Windows: after the paste keys, before restoring
+    settle_seconds: float = Field(default=1.0, ge=0)  # after an action, wait at most this for the screen to settle
+    settle_still_seconds: float = Field(default=0.25, gt=0)  # ... i.e. to hold still this long after it changed
 
 
 @dataclass
@@ -72,7 +78,10 @@ class _Plan:
 
 
 def load_pyautogui() -> ModuleType:
-    """Import pyautogui now (it connects to the display on import), turning start-up failures into ConfigError."""
+    """Import pyautogui now (it connects to the display on import), turning start-up failures into ConfigError.
+
+    Sets ``pyautogui.PAUSE`` to 0: its 100 ms sleep after every call is replaced by waiting for the screen to settle.
+    """
     pyautogui = sys.modules.get("pyautogui")
     if pyautogui is None:
         try:
@@ -82,6 +91,7 @@ def load_pyautogui() -> ModuleType:
             raise ConfigError(f"the desktop platform needs pyautogui ({exc}): {INSTALL_HINT}") from None
         except Exception as exc:  # noqa: BLE001 - Xlib raises many kinds; all mean "cannot reach the display"
             raise ConfigError(connection_problem(exc)) from None
+    pyautogui.PAUSE = 0
     return pyautogui
 
 
@@ -177,9 +187,21 @@ class DesktopEnvironment(BaseEnvironment):
             return Outcome(pixels=pixels, detail=f"dry run, not executed: would {plan.detail}")
         if plan.wait_s:
             time.sleep(plan.wait_s)
-        if plan.run is not None:
+        if plan.run is None:
+            return Outcome(pixels=pixels, detail=plan.detail)
+        if self.config.settle_seconds <= 0:
             self._run(plan)
-        return Outcome(pixels=pixels, detail=plan.detail)
+            return Outcome(pixels=pixels, detail=plan.detail)
+        before = bytes(self._grab().raw)
+        self._run(plan)
+        return Outcome(pixels=pixels, detail="; ".join(filter(None, [plan.detail, self._settle(before)])))
+
+    def _settle(self, before: bytes) -> str:
+        """Wait for the screen to settle after an action (see :mod:`.settle`); a note when it had not."""
+        cap = self.config.settle_seconds
+        settled = wait_until_still(lambda: bytes(self._grab().raw), before, cap, self.config.settle_still_seconds)
+        log.debug("screen settled after %.2f s (changed: %s)", settled.seconds, settled.changed)
+        return settled.describe(cap)
 
     def _plan(self, action: Any, observation: Observation) -> _Plan:
         if isinstance(action, PointerAction):

@@ -5,9 +5,12 @@ Modes:
 - ``pixels``: a borderless white window covering ``--geometry`` with 1-pixel red markers at ``--marker X,Y``
   (window-local coordinates); it logs every button press with its root coordinates (quick repeated clicks stay
   separate presses: no double-click binding).
+- ``later``: a borderless grey window with a small "later" label; a click anywhere shows nothing at once, and
+  ``--later-ms`` after it the label turns magenta (logged as ``changed``): a screen that changes a little later;
+  with ``--later-repeat`` it keeps switching between magenta and green (a screen that never settles).
 
 The first line is ``{"event": "ready", "widgets": {name: [root_x, root_y, width, height]}}``. Run it as
-``python tests/desktop_app/app.py --log FILE [--mode form|pixels] [--geometry WxH+X+Y] [--marker X,Y ...]``.
+``python tests/desktop_app/app.py --log FILE [--mode form|pixels|later] [--geometry WxH+X+Y] [--marker X,Y ...]``.
 """
 
 from __future__ import annotations
@@ -132,6 +135,23 @@ class TestWindow:
             tk.Frame(surface, width=1, height=1, bg="#ff0000", bd=0, highlightthickness=0).place(x=x, y=y)
         return {"surface": surface}
 
+    def build_later(self, delay_ms: int, repeat: bool) -> dict[str, tk.Widget]:
+        self.root.overrideredirect(True)
+        surface = tk.Frame(self.root, name="surface", bg="#c0c0c0", bd=0, highlightthickness=0)
+        surface.place(x=0, y=0, relwidth=1, relheight=1)
+        label = tk.Label(surface, name="later", text="later", bg="#c0c0c0", bd=0, width=8)
+        label.place(x=40, y=40)
+
+        def change() -> None:
+            label.configure(bg="#ff00ff" if label.cget("bg") != "#ff00ff" else "#00ff00")
+            self.root.update_idletasks()
+            self.log.write(event="changed", color=label.cget("bg"))
+            if repeat:
+                self.root.after(delay_ms, change)
+
+        self.root.bind_all("<ButtonPress>", lambda e: self.root.after(delay_ms, change), add="+")
+        return {"surface": surface, "later": label}
+
 
 def _layout(widgets: dict[str, tk.Widget]) -> dict[str, list[int]]:
     return {
@@ -142,9 +162,11 @@ def _layout(widgets: dict[str, tk.Widget]) -> dict[str, list[int]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--log", type=Path, required=True)
-    parser.add_argument("--mode", choices=("form", "pixels"), default="form")
+    parser.add_argument("--mode", choices=("form", "pixels", "later"), default="form")
     parser.add_argument("--geometry", default="+0+0")
     parser.add_argument("--marker", action="append", default=[], help="X,Y of a red pixel (pixels mode)")
+    parser.add_argument("--later-ms", type=int, default=300, help="delay of the change after a click (later mode)")
+    parser.add_argument("--later-repeat", action="store_true", help="later mode: keep changing every --later-ms")
     args = parser.parse_args()
     root = tk.Tk(className="GlmvTest")
     root.title("glmv desktop test")
@@ -152,6 +174,8 @@ def main() -> None:
     window = TestWindow(root, EventLog(args.log))
     if args.mode == "form":
         widgets = window.build_form()
+    elif args.mode == "later":
+        widgets = window.build_later(args.later_ms, args.later_repeat)
     else:
         widgets = window.build_pixels([tuple(int(v) for v in m.split(",")) for m in args.marker])  # type: ignore[misc]
     root.update()
