@@ -218,16 +218,20 @@ def test_an_unknown_key_is_told_to_the_model_and_the_run_goes_on(window: TkWindo
     assert keys == ["Escape"]
 
 
-def test_typing_works_without_a_clipboard_tool_through_xdotool(window: TkWindow, tmp_path: Path) -> None:
+def test_xdotool_types_the_layouts_characters_exactly_and_refuses_others(window: TkWindow, tmp_path: Path) -> None:
     require_binaries("xdotool")
     entry = model_point(window, "entry")
+    ascii_text = "".join(chr(c) for c in range(0x20, 0x7F)) * 3  # every printable ASCII character, with shift
     # what choose_typist picks on a Linux box without xclip/xsel
     with DesktopEnvironment(DesktopConfig(**FAST), typist=XdotoolTypist()) as env:
         observation = env.observe()
         env.execute(PointerAction(type="left_click", start_box=entry), observation)
-        outcome = env.execute(TypeContent(content="Grüße 你好"), observation)
+        outcome = env.execute(TypeContent(content=ascii_text), observation)
+        with pytest.raises(StepError, match="cannot type 'ßü你好' exactly: not on the keyboard layout"):
+            env.execute(TypeContent(content="Grüße 你好"), observation)  # xdotool would drop some of these
     assert "via xdotool type" in outcome.detail
-    window.wait_for(lambda events: any(e.get("text") == "Grüße 你好" for e in events))
+    window.wait_for(lambda events: any(e.get("text") == ascii_text for e in events))
+    assert [e for e in window.settle() if e["event"] == "entry" and e["text"] != ascii_text[: len(e["text"])]] == []
 
 
 def test_every_key_name_we_resolve_to_is_a_pyautogui_name(server: XServer, window: TkWindow) -> None:

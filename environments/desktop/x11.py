@@ -1,5 +1,5 @@
 """The X11 display from Python (python-xlib, which pyautogui already needs on Linux): connecting with one clear
-error, and telling whether the server is still there.
+error, telling whether the server is still there, and which characters the keyboard layout can type.
 
 python-xlib prints a warning on stdout for every connection made with an empty authority file (what Xvfb setups
 use); :func:`open_display` keeps that line off our output.
@@ -16,6 +16,7 @@ from typing import Any
 from glmv_agent.errors import ConfigError
 
 AUTH_HINT = "set XAUTHORITY to the X server's authority file (for Xvfb an empty file works: touch it)"
+TYPED_AS_KEYS = {"\n": "Return", "\t": "Tab"}  # what xdotool presses for these characters
 
 
 @contextlib.contextmanager
@@ -70,4 +71,29 @@ def display_reachable(name: str | None = None) -> bool:
     return True
 
 
-__all__ = ["connection_problem", "display_reachable", "open_display", "quiet_stdout"]
+def _char_of(keysym: int) -> str | None:
+    if 0x20 <= keysym <= 0x7E or 0xA0 <= keysym <= 0xFF:  # Latin-1 keysyms are their code points
+        return chr(keysym)
+    if 0x1000100 <= keysym <= 0x110FFFF:  # Unicode keysyms: 0x01000000 + code point
+        return chr(keysym - 0x1000000)
+    return None
+
+
+def layout_characters(display: Any) -> set[str]:
+    """The characters the current keyboard map types with no modifier or with shift (plus newline and tab).
+
+    Characters outside this set make xdotool remap a spare key for each of them, and an application that handles
+    the key press after the next remapping reads the wrong character or none: those are the ones it drops.
+    """
+    chars = set(TYPED_AS_KEYS)
+    first = display.display.info.min_keycode
+    count = display.display.info.max_keycode - first + 1
+    for keysyms in display.get_keyboard_mapping(first, count):
+        for keysym in list(keysyms)[:2]:
+            char = _char_of(keysym)
+            if char is not None:
+                chars.add(char)
+    return chars
+
+
+__all__ = ["connection_problem", "display_reachable", "layout_characters", "open_display", "quiet_stdout"]

@@ -9,6 +9,10 @@ Modes:
   ``--later-ms`` after it the label turns magenta (logged as ``changed``): a screen that changes a little later;
   with ``--later-repeat`` it keeps switching between magenta and green (a screen that never settles).
 
+In ``form`` mode, Escape in the entry empties it (so one window can take many typing runs), and
+``--paste-busy-ms N`` makes the window busy for N ms when ctrl+v arrives, before it fetches the clipboard (an
+application slowed down by a loaded machine).
+
 The first line is ``{"event": "ready", "widgets": {name: [root_x, root_y, width, height]}}``. Run it as
 ``python tests/desktop_app/app.py --log FILE [--mode form|pixels|later] [--geometry WxH+X+Y] [--marker X,Y ...]``.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 import tkinter as tk
 from pathlib import Path
 from typing import Any, TextIO
@@ -64,7 +69,7 @@ class TestWindow:
         self.log.write(event="key", widget=_name(event.widget), keysym=event.keysym, mods=_mods(event.state))
         self.status.set(f"key {'+'.join([*_mods(event.state), event.keysym])}")
 
-    def build_form(self) -> dict[str, tk.Widget]:
+    def build_form(self, paste_busy_ms: int = 0) -> dict[str, tk.Widget]:
         root = self.root
         root.bind_all("<Double-Button-1>", lambda e: self.pointer("double", e), add="+")
         widgets: dict[str, tk.Widget] = {}
@@ -81,6 +86,9 @@ class TestWindow:
         entry = tk.Entry(root, name="entry", textvariable=text, width=40, font=("WenQuanYi Zen Hei", 14))
         entry.grid(row=1, column=0, padx=10, pady=10, sticky="w")
         entry.bind("<Return>", lambda e: self.log.write(event="submit", text=text.get()), add="+")
+        entry.bind("<Escape>", lambda e: text.set(""), add="+")
+        if paste_busy_ms:  # widget bindings run before the Entry class binding that pastes
+            entry.bind("<Control-v>", lambda e: time.sleep(paste_busy_ms / 1000), add="+")
         widgets["entry"] = entry
         widgets["list"] = self._list(root)
         pad = tk.Canvas(root, name="pad", width=360, height=160, bg="#e8f0ff", highlightthickness=0)
@@ -165,6 +173,7 @@ def main() -> None:
     parser.add_argument("--mode", choices=("form", "pixels", "later"), default="form")
     parser.add_argument("--geometry", default="+0+0")
     parser.add_argument("--marker", action="append", default=[], help="X,Y of a red pixel (pixels mode)")
+    parser.add_argument("--paste-busy-ms", type=int, default=0, help="form mode: busy time before a paste")
     parser.add_argument("--later-ms", type=int, default=300, help="delay of the change after a click (later mode)")
     parser.add_argument("--later-repeat", action="store_true", help="later mode: keep changing every --later-ms")
     args = parser.parse_args()
@@ -173,7 +182,7 @@ def main() -> None:
     root.geometry(args.geometry)
     window = TestWindow(root, EventLog(args.log))
     if args.mode == "form":
-        widgets = window.build_form()
+        widgets = window.build_form(args.paste_busy_ms)
     elif args.mode == "later":
         widgets = window.build_later(args.later_ms, args.later_repeat)
     else:
