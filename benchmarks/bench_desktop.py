@@ -8,7 +8,8 @@ measures in a child process bound to that display:
   cannot run here at all (on Linux it needs gnome-screenshot);
 - observe: our capture (mss grab + conversion to a PIL image);
 - encode: the model image as the OpenAI backend sends it (resize to the GLM-V grid, JPEG data URL);
-- click: ``left_click`` executed through pyautogui (PAUSE=0; pyautogui's default PAUSE adds 100 ms per call);
+- click: ``left_click`` executed through pyautogui (PAUSE=0, as the environment sets it; pyautogui's default PAUSE
+  adds 100 ms per call), without the wait for the screen to settle (``--settle``), which depends on the application;
 - step: observe + encode + click, measured together.
 
 Each size runs twice: with Pillow's default memory settings (PILLOW_BLOCKS_MAX=0: every full-screen image faults in
@@ -63,7 +64,7 @@ def measure(repeats: int) -> dict[str, float | None]:
 
     pyautogui.PAUSE = 0
     sct = mss.MSS()
-    env = DesktopEnvironment(DesktopConfig())
+    env = DesktopEnvironment(DesktopConfig(settle_seconds=0))  # a static picture never changes: settling is the cap
     monitor = sct.monitors[1]
     observation = env.observe()
     low, high = observation.screenshot.convert("L").getextrema()

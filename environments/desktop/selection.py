@@ -6,7 +6,8 @@ is the selection owner (ICCCM section 2) on its own connection: it answers every
 the application the paste keys went to has received the text, and only then gives the clipboard back.
 
 The reader counted is the client that has the input focus (an X client's window ids share its resource id base);
-a clipboard manager that copies the new text meanwhile is served too but does not end the wait. When the focus
+a clipboard manager that copies the new text meanwhile is served too but does not end the wait (one that takes
+the ownership over ends it, unconfirmed: it then serves the paste itself). When the focus
 cannot be told (PointerRoot, no focus) any reader counts. Texts up to the server's request size are served at once
 (262,140 bytes on a stock server); longer ones are refused, since the INCR protocol is not implemented.
 """
@@ -47,6 +48,7 @@ class SelectionServer:
         self.owned_at = 0
         self.focus_base: int | None = None
         self.readers: list[str] = []  # who received the text (for the log)
+        self.taken = False  # another client became the owner before the paste was read
 
     def atom(self, name: str) -> int:
         return int(self.d.intern_atom(name))
@@ -101,9 +103,16 @@ class SelectionServer:
         """Serve requests until the focused application has received the text; StepError after ``timeout_s``.
 
         When only other clients read it (the focus could not be matched), the last of them counts at the timeout.
+        When another client takes the clipboard first (a clipboard manager that re-owns every new text), the paste
+        is served by that client and cannot be confirmed: ``taken`` is set and the wait ends.
         """
         deadline = time.monotonic() + timeout_s
         while (event := self._next_event(deadline)) is not None:
+            if event.type == self.X.SelectionClear and event.atom == self.clipboard:
+                self.taken = True
+                log.warning("another program took the clipboard before the paste was read; the paste cannot be "
+                            "confirmed and the old clipboard text is not put back")
+                return
             if self._handle(event) and self._is_focus_client(event.requestor.id):
                 return
         if self.readers:

@@ -163,7 +163,7 @@ class X11PasteTypist:
 
     def _restore(self, previous: str | None, server: SelectionServer) -> None:
         """Serve the old text again through xclip/xsel (no text before: closing our connection empties it)."""
-        if previous is None:
+        if previous is None or server.taken:  # taken: the new owner serves the paste; do not race it
             return
         try:
             self.clipboard.write(previous, confirm=False)
