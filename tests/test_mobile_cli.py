@@ -107,3 +107,25 @@ def test_unreachable_phone_is_one_error_line_without_traceback(key: Path, tmp_pa
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     assert "cannot connect to the phone" in lines[0] and "wireless debugging" in lines[0]
+
+
+def test_sim_device_folded_with_a_cover_screen_and_slow_apps(key: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [CLI, "sim-device", "--port", str(port), "--second-display", "904x2316", "--folded", "--launch-delay", "0.3"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert "(904x2316)" in process.stdout.readline()
+        client = AdbClient(Target(host="127.0.0.1", port=port), key=key, options=FAST)
+        displays = client.shell("dumpsys display | grep -E 'DisplayDeviceInfo|DisplayInfo'")
+        assert displays.count("DisplayDeviceInfo{") == 2 and "state OFF" in displays and "state ON" in displays
+        assert "TotalTime: 300" in client.shell("am start -W -n net.gsantner.markor/.activity.MainActivity")
+        client.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    refused = subprocess.run([CLI, "sim-device", "--port", str(port), "--folded"], capture_output=True, text=True,
+                             timeout=30, stdin=subprocess.DEVNULL)
+    assert refused.returncode == 2 and "--folded needs --second-display" in refused.stderr

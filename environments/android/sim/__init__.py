@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from ... import lazy_exports
 
-_EXPORTS = {"SimulatedPhone": "device"}
+_EXPORTS = {"SimulatedPhone": "device", "PhoneTraits": "traits"}
 __getattr__ = lazy_exports(__name__, _EXPORTS)
 __all__ = sorted(_EXPORTS)

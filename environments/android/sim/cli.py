@@ -10,6 +10,8 @@ from typing import Any
 
 from glmv_agent.errors import ConfigError
 
+from ...cli_common import non_negative_seconds
+
 SIM_DEFAULT_PORT = 15555  # outside 5555-5585, which a running adb server scans for emulators
 
 
@@ -36,6 +38,12 @@ def register_commands(subparsers: Any) -> None:
     sim.add_argument("--adb-keyboard", action="store_true", help="pretend ADB Keyboard is installed (not enabled)")
     sim.add_argument("--auth", choices=("none", "accept", "refuse"), default="none",
                      help="ADB authentication: none, accept new keys (as if Allow were tapped), or refuse them")
+    sim.add_argument("--second-display", type=_size, metavar="WxH",
+                     help="a second built-in panel (a foldable's cover screen), used while folded")
+    sim.add_argument("--folded", action="store_true",
+                     help="start folded: the second display shows everything, the main one is off")
+    sim.add_argument("--launch-delay", type=non_negative_seconds, default=0.0, metavar="S",
+                     help="how long an app's opening animation runs before the app is drawn")
     sim.add_argument("--command-log", type=Path, metavar="FILE", help="append every command received (JSONL)")
     sim.add_argument("--drop-at", type=int, metavar="N",
                      help="drop the connection instead of running the N-th command (fault injection)")
@@ -52,13 +60,18 @@ def _say(line: str) -> None:
 def cmd_sim_device(args: argparse.Namespace) -> int:
     try:
         from .device import SimulatedPhone
+        from .traits import PhoneTraits
     except ModuleNotFoundError as exc:
         raise ConfigError(
             f"the simulated phone needs the optional extra ({exc.name} is missing): pip install 'glmv-agent[mobile]'"
         ) from None
+    if args.folded and args.second_display is None:
+        raise ConfigError("--folded needs --second-display WxH (the screen a folded phone uses)")
+    traits = PhoneTraits(second_display=args.second_display, folded=args.folded, launch_delay_s=args.launch_delay)
     try:
         phone = SimulatedPhone(args.size, rotation=args.rotation, host=args.host, port=args.port,
-                              adb_keyboard=args.adb_keyboard, auth=args.auth, command_log=args.command_log)
+                              adb_keyboard=args.adb_keyboard, auth=args.auth,
+                              command_log=args.command_log).with_traits(traits)
     except OSError as exc:
         raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     except OverflowError:

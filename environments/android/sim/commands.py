@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from collections.abc import Callable
 
-from .render import render, render_png
+from .displays import dumpsys_display, screencap, surfaceflinger_ids
 from .screen import (
     ADB_IME,
     APPS,
@@ -69,6 +70,7 @@ class Programs:
     def __init__(self, phone: Phone) -> None:
         self.phone = phone
         self.decoded: list[str] = []
+        self.wait_until = 0.0  # `am start -W`: time.monotonic() at which the launch completes
         self.table: dict[str, Callable[[list[str]], ServiceResult]] = {
             "input": self.input, "am": self.am, "monkey": self.monkey, "pm": self.pm, "cmd": self.cmd,
             "dumpsys": self.dumpsys, "wm": self.wm, "ime": self.ime, "settings": self.settings,
@@ -80,7 +82,11 @@ class Programs:
         if program is None:
             return fail(f"/system/bin/sh: {argv[0]}: inaccessible or not found\n", 127)
         with self.phone.state.lock:
-            return program(argv[1:])
+            result = program(argv[1:])
+        if self.wait_until:  # outside the lock: the phone keeps answering while `am start -W` waits
+            time.sleep(max(0.0, self.wait_until - time.monotonic()))
+            self.wait_until = 0.0
+        return result
 
     # --- input ----------------------------------------------------------------------------------------------
     def input(self, args: list[str]) -> ServiceResult:
@@ -165,7 +171,15 @@ class Programs:
                 f"Error type 3\nError: Activity class {{{component}}} does not exist.\n".encode(), 1,
             )
         self.phone.launch(app.package)
-        return ok(f"Starting: Intent {{ act=android.intent.action.MAIN cmp={app.short_component} }}\n")
+        starting = f"Starting: Intent {{ act=android.intent.action.MAIN cmp={app.short_component} }}\n"
+        if "-W" not in args:
+            return ok(starting)
+        cold = self.phone.launch_progress() is not None  # the opening animation runs: wait for the first frame
+        delay = self.phone.state.launch_delay_s if cold else 0.0
+        self.wait_until = self.phone.state.launch_started + delay if cold else 0.0
+        took = round(delay * 1000) or 5
+        return ok(f"{starting}Status: ok\nLaunchState: {'COLD' if cold else 'HOT'}\n"
+                  f"Activity: {app.short_component}\nTotalTime: {took}\nWaitTime: {took + 3}\nComplete\n")
 
     def monkey(self, args: list[str]) -> ServiceResult:
         package = _options(args, {"-p", "-c", "--throttle"}).get("-p")
@@ -258,10 +272,16 @@ class Programs:
             return ok(f"  mCurMethodId={state.ime_current}\n  mInputShown={shown}\n  mIsInputViewShown={shown}\n")
         if service == "input":
             return ok(f"    SurfaceOrientation: {state.rotation}\n")
+        if service == "display":
+            return ok(dumpsys_display(self.phone))
+        if service == "SurfaceFlinger" and "--display-id" in args:
+            return ok(surfaceflinger_ids(self.phone))
         return ok(f"Can't find service: {service}\n")
 
     def wm(self, args: list[str]) -> ServiceResult:
-        if args[:1] == ["size"]:
+        if args[:3] == ["size", "-d", "0"]:
+            args = args[:1]
+        if args[:1] == ["size"] and len(args) == 1:
             return ok(f"Physical size: {self.phone.state.width}x{self.phone.state.height}\n")
         if args[:1] == ["density"]:
             return ok("Physical density: 420\n")
@@ -311,12 +331,7 @@ class Programs:
         return fail("Error: settings get|put NAMESPACE KEY [VALUE]\n", 255)
 
     def screencap(self, args: list[str]) -> ServiceResult:
-        if "-p" in args or any(a.endswith(".png") for a in args):
-            return ServiceResult(render_png(self.phone))
-        image = render(self.phone).convert("RGBA")
-        width, height = image.size
-        header = width.to_bytes(4, "little") + height.to_bytes(4, "little") + (1).to_bytes(4, "little")
-        return ServiceResult(header + image.tobytes())
+        return screencap(self.phone, args)
 
     def getprop(self, args: list[str]) -> ServiceResult:
         if args:

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from .commands import Programs
 from .screen import Phone, PhoneState
 from .shell import Shell
+from .traits import PhoneTraits
 from .transport import AdbServer, AuthPolicy, ServiceResult, decode_android_pubkey
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,11 @@ class SimulatedPhone:
         self._drop_at: int | None = None
         self._down_for = 0.0
         self._log_file = command_log.open("a", encoding="utf-8") if command_log else None
+
+    def with_traits(self, traits: PhoneTraits) -> SimulatedPhone:
+        """This phone with ``traits`` (a second display, slow app launches): ``SimulatedPhone().with_traits(...)``."""
+        self.phone.set_traits(traits)
+        return self
 
     # --- lifecycle ------------------------------------------------------------------------------------------
     @property

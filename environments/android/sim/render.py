@@ -31,15 +31,26 @@ def font(size: int) -> FontType:
     return ImageFont.load_default(size=size)
 
 
-def render(phone: Phone) -> Image.Image:
-    """The current screen as an RGB image of the logical size; black when a secure window is in front."""
+def render(phone: Phone, panel: int | None = None) -> Image.Image:
+    """The screen of ``panel`` (default: the one in use) as an RGB image: the logical size for the panel in use,
+    the natural size for another. Black when that panel is off or a secure window is in front."""
     with phone.state.lock:
-        width, height = phone.state.size
+        state = phone.state
+        index = state.active_panel if panel is None else panel
+        if not phone.panel_on(index):
+            return Image.new("RGB", state.panels[index], (0, 0, 0))  # an off panel gives screencap black
+        width, height = state.size
         if phone.secure:
             return Image.new("RGB", (width, height), (0, 0, 0))  # FLAG_SECURE: screencap sees black
         image = Image.new("RGB", (width, height), BACKGROUND)
         draw = ImageDraw.Draw(image)
         u = phone.unit()
+        progress = phone.launch_progress()
+        if progress is not None:  # the opening animation: the app's window grows from the middle
+            half_w, half_h = int(width * (0.1 + 0.4 * progress)), int(height * (0.1 + 0.4 * progress))
+            box = (width // 2 - half_w, height // 2 - half_h, width // 2 + half_w, height // 2 + half_h)
+            draw.rounded_rectangle(box, radius=u, fill=ACCENT)
+            return image
         draw.rectangle((0, 0, width, int(1.2 * u)), fill=STATUS_BAR)
         draw.text((u // 2, u // 6), "12:00", font=font(int(0.8 * u)), fill=(255, 255, 255))
         if phone.state.wifi:
@@ -52,9 +63,9 @@ def render(phone: Phone) -> Image.Image:
         return image
 
 
-def render_png(phone: Phone) -> bytes:
+def render_png(phone: Phone, panel: int | None = None) -> bytes:
     buffer = io.BytesIO()
-    render(phone).save(buffer, format="PNG", compress_level=1)
+    render(phone, panel).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 

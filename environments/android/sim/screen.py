@@ -1,5 +1,8 @@
 """The simulated phone's screen model: a home screen of app icons and a few apps (a settings list, a notes app
 with a text field, buttons and a list, a secure wallet, plain placeholder apps), a soft keyboard and an IME list.
+Optionally a second built-in panel (a foldable's cover screen: folded, it shows everything and the main panel is
+off), a screen that can be switched off (POWER, SLEEP, WAKEUP keys), and apps that take a while to open (the opening
+animation runs for ``launch_delay_s`` before the app draws its first frame).
 
 Everything is laid out from the current logical screen size (rotation swaps width and height), so taps and
 swipes are hit-tested against the same rectangles the renderer draws. Tests read the state directly: the text in
@@ -9,7 +12,10 @@ the field, what was submitted, every tap and gesture in device pixels.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
+
+from .traits import PhoneTraits
 
 LAUNCHER = "com.android.launcher3"
 LAUNCHER_ACTIVITY = "com.android.launcher3/.uioverrides.QuickstepLauncher"
@@ -59,6 +65,7 @@ START_NOTES = (
 KEY_NAMES = {
     "HOME": 3, "BACK": 4, "TAB": 61, "SPACE": 62, "ENTER": 66, "DEL": 67, "ESCAPE": 111, "FORWARD_DEL": 112,
     "CTRL_LEFT": 113, "MOVE_HOME": 122, "MOVE_END": 123, "A": 29, "V": 50, "PASTE": 279, "APP_SWITCH": 187,
+    "POWER": 26, "SLEEP": 223, "WAKEUP": 224,
 }
 
 
@@ -88,9 +95,14 @@ class Gesture:
 class PhoneState:
     """Everything the phone remembers; guarded by ``lock`` (commands arrive on several threads)."""
 
-    width: int  # natural orientation
+    width: int  # natural orientation, of the panel that is in use
     height: int
     rotation: int = 0
+    panels: list[tuple[int, int]] = field(default_factory=list)  # built-in panels, natural sizes
+    active_panel: int = 0  # the panel that is on (a folded foldable uses its cover screen, panel 1)
+    screen_on: bool = True
+    launch_delay_s: float = 0.0  # opening animation before an app draws its first frame
+    launch_started: float = 0.0  # time.monotonic() of the last launch
     foreground: str = LAUNCHER
     keyboard_shown: bool = False
     focused: bool = False
@@ -128,11 +140,44 @@ class PhoneState:
 class Phone:
     """Screen model plus the operations the shell commands perform."""
 
-    def __init__(self, size: tuple[int, int] = (1080, 2400), rotation: int = 0, adb_keyboard: bool = False) -> None:
-        self.state = PhoneState(width=size[0], height=size[1], rotation=rotation % 4)
+    def __init__(self, size: tuple[int, int] = (1080, 2400), rotation: int = 0, adb_keyboard: bool = False,
+                 traits: PhoneTraits | None = None) -> None:
+        self.state = PhoneState(width=size[0], height=size[1], rotation=rotation % 4, panels=[size])
         self._list_top = 0
         if adb_keyboard:
             self.state.ime_installed.append(ADB_IME)
+        self.set_traits(traits or PhoneTraits())
+
+    def set_traits(self, traits: PhoneTraits) -> None:
+        """Give the phone ``traits`` (replacing earlier ones): a second display, folded or not; slow launches."""
+        with self.state.lock:
+            main = self.state.panels[0]
+            self.state.panels = [main, *([traits.second_display] if traits.second_display else [])]
+            self.state.launch_delay_s = traits.launch_delay_s
+            self.state.active_panel = 0
+            self.state.width, self.state.height = main
+            if traits.folded:
+                self.fold()
+
+    # --- displays -------------------------------------------------------------------------------------------
+    def fold(self, folded: bool = True) -> None:
+        """Fold (the cover screen, panel 1, takes over; the main panel goes off) or unfold the phone."""
+        with self.state.lock:
+            if len(self.state.panels) < 2:
+                raise ValueError("only a phone with a second display can fold")
+            self.state.active_panel = 1 if folded else 0
+            self.state.width, self.state.height = self.state.panels[self.state.active_panel]
+
+    def panel_on(self, index: int) -> bool:
+        return self.state.screen_on and index == self.state.active_panel
+
+    def launch_progress(self) -> float | None:
+        """How far the opening animation of the app in front has run (0..1), None when the app is drawn."""
+        delay = self.state.launch_delay_s
+        if delay <= 0 or self.state.app is None:
+            return None
+        progress = (time.monotonic() - self.state.launch_started) / delay
+        return progress if progress < 1 else None
 
     # --- layout ---------------------------------------------------------------------------------------------
     def unit(self) -> int:
@@ -267,6 +312,8 @@ class Phone:
             if app is None:
                 return False
             self.state.launches.append(app.component)
+            if self.state.foreground != package:
+                self.state.launch_started = time.monotonic()
             self.state.foreground = package
             self.state.focused = self.state.keyboard_shown = self.state.selected_all = False
             return True
@@ -279,7 +326,9 @@ class Phone:
         with self.state.lock:
             state = self.state
             state.keys.append(code)
-            if code == KEY_NAMES["HOME"]:
+            if code in (KEY_NAMES["POWER"], KEY_NAMES["SLEEP"], KEY_NAMES["WAKEUP"]):
+                state.screen_on = code == KEY_NAMES["WAKEUP"] or (code == KEY_NAMES["POWER"] and not state.screen_on)
+            elif code == KEY_NAMES["HOME"]:
                 self.go_home()
             elif code in (KEY_NAMES["BACK"], KEY_NAMES["ESCAPE"]):
                 if state.keyboard_shown:
