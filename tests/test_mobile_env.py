@@ -118,7 +118,7 @@ def test_long_press_keys_and_autoglm_gestures(key: Path) -> None:
         env.execute(LongPress(box_2d=(400, 400, 600, 600)), observation)
         assert phone.state.gestures[-1] == Gesture(540, 1200, 540, 1200, 1000)
         env.execute(LongPressAt(element=(100, 100)), observation)
-        assert phone.state.gestures[-1] == Gesture(108, 240, 108, 240, 1000)
+        assert phone.state.gestures[-1] == Gesture(108, 240, 108, 240, 3000)  # AutoGLM holds 3 s, as trained
         env.execute(DoubleTap(element=(250, 750)), observation)
         assert phone.state.taps[-2:] == [(270, 1800), (270, 1800)]
         env.execute(SwipeStroke(start=(500, 800), end=(500, 200)), observation)

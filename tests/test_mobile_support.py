@@ -54,6 +54,12 @@ def make_env(phone: SimulatedPhone, key: Path, **options: object) -> MobileEnvir
     return MobileEnvironment(config, sleep=lambda _s: None)
 
 
+def timed_env(phone: SimulatedPhone, key: Path, **options: object) -> MobileEnvironment:
+    """Like make_env, but with real sleeps and delays: for tests of timings."""
+    config = MobileConfig(device=phone.serial, adb_key=key, connection=FAST, **options)  # type: ignore[arg-type]
+    return MobileEnvironment(config)
+
+
 @contextmanager
 def phone_and_env(key: Path, size: tuple[int, int] = (1080, 2400), rotation: int = 0, adb_keyboard: bool = False,
                   **options: object) -> Iterator[tuple[SimulatedPhone, MobileEnvironment]]:

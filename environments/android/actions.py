@@ -167,15 +167,16 @@ def tap(env: Phone, action: Any, observation: Observation) -> Outcome:
 @handles("autoglm", "Double Tap")
 def double_tap(env: Phone, action: Any, observation: Observation) -> Outcome:
     pixel = point_to_pixels(action.element, observation.size)
-    env.input.double_tap(*_tap_point(env, pixel, observation))
-    return Outcome(pixels=[pixel], detail=f"double tap at {pixel}")
+    env.input.double_tap(*_tap_point(env, pixel, observation), env.config.double_tap_interval_s)
+    return Outcome(pixels=[pixel], detail=f"double tap at {pixel} ({env.config.double_tap_interval_s:g} s apart)")
 
 
 @handles("autoglm", "Long Press")
 def long_press_at(env: Phone, action: Any, observation: Observation) -> Outcome:
     pixel = point_to_pixels(action.element, observation.size)
-    env.input.long_press(*_tap_point(env, pixel, observation), env.config.long_press_ms)
-    return Outcome(pixels=[pixel], detail=f"long press at {pixel} ({env.config.long_press_ms} ms)")
+    held = env.config.autoglm_long_press_ms
+    env.input.long_press(*_tap_point(env, pixel, observation), held)
+    return Outcome(pixels=[pixel], detail=f"long press at {pixel} ({held} ms)")
 
 
 @handles("autoglm", "Swipe")

@@ -22,7 +22,9 @@ class MobileConfig(BaseModel):
     connection: ConnectionOptions = Field(default_factory=ConnectionOptions)
     wait_seconds: float = Field(default=1.0, ge=0)  # GLM `wait`
     max_wait_seconds: float = Field(default=30.0, ge=0)  # cap for AutoGLM Wait(duration=...)
-    long_press_ms: int = Field(default=1000, ge=100)
+    long_press_ms: int = Field(default=1000, ge=100)  # GLM long_press
+    autoglm_long_press_ms: int = Field(default=3000, ge=100)  # AutoGLM Long Press (its official client's hold)
+    double_tap_interval_s: float = Field(default=0.1, ge=0)  # AutoGLM Double Tap: between the two taps
     swipe_ms: int = Field(default=500, ge=50)
     ime_switch_delay_s: float = Field(default=0.5, ge=0)  # after switching to ADB Keyboard
     focus_delay_s: float = Field(default=0.5, ge=0)  # input_text: between tapping the field and typing

@@ -86,8 +86,11 @@ class Input:
     def tap(self, x: int, y: int) -> None:
         self._act([f"input tap {int(x)} {int(y)}"], "tap")
 
-    def double_tap(self, x: int, y: int) -> None:
-        self._act([f"input tap {int(x)} {int(y)}"] * 2, "double tap")
+    def double_tap(self, x: int, y: int, interval_s: float) -> None:
+        """Two taps ``interval_s`` apart (two commands: one `input` call cannot pause between taps)."""
+        self.tap(x, y)
+        self.sleep(interval_s)
+        self._act([f"input tap {int(x)} {int(y)}"], "double tap (second tap)")
 
     def swipe(self, start: tuple[int, int], end: tuple[int, int], duration_ms: int) -> None:
         (x1, y1), (x2, y2) = start, end
