@@ -152,7 +152,7 @@ def test_open_app_uses_the_launcher_activity_the_phone_resolves(key: Path) -> No
         env.execute(OpenApp(app_name="Markor"), env.observe())
         commands = phone.commands()
         assert "cmd package resolve-activity --brief net.gsantner.markor" in commands
-        assert any(c.startswith("am start -n net.gsantner.markor/.activity.MainActivity") for c in commands)
+        assert any(c.startswith("am start -W -n net.gsantner.markor/.activity.MainActivity") for c in commands)
 
 
 def test_unknown_app_is_a_step_error_for_the_model(key: Path) -> None:
@@ -224,7 +224,7 @@ def test_take_over_hands_control_to_the_person(key: Path, monkeypatch: pytest.Mo
 def test_no_device_effect_actions_send_nothing(key: Path) -> None:
     slept: list[float] = []
     with phone_and_env(key) as (phone, _):
-        env = MobileEnvironment(make_env(phone, key).config.model_copy(update={"wait_seconds": 0.25}),
+        env = MobileEnvironment(make_env(phone, key).config.model_copy(update={"wait_seconds": 0.25, "settle_s": 0}),
                                 sleep=slept.append)
         observation = env.observe()
         before = len(phone.records)

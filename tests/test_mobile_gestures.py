@@ -16,7 +16,7 @@ key = key_fixture()
 
 def test_double_tap_sends_two_taps_a_tenth_of_a_second_apart(key: Path) -> None:
     with SimulatedPhone() as phone:
-        env = timed_env(phone, key)
+        env = timed_env(phone, key, settle_s=0.0)
         env.execute(DoubleTap(element=(250, 750)), env.observe())
         env.close()
     taps = [r for r in phone.records if r.command.startswith("input tap")]
@@ -28,7 +28,7 @@ def test_double_tap_sends_two_taps_a_tenth_of_a_second_apart(key: Path) -> None:
 
 def test_autoglm_long_press_holds_three_seconds_and_glm_keeps_its_own(key: Path) -> None:
     with SimulatedPhone() as phone:
-        env = timed_env(phone, key)
+        env = timed_env(phone, key, settle_s=0.0)
         observation = env.observe()
         env.execute(LongPressAt(element=(100, 100)), observation)
         env.execute(LongPress(box_2d=(400, 400, 600, 600)), observation)

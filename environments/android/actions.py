@@ -216,6 +216,11 @@ def note(env: Phone, action: Any, observation: Observation) -> Outcome:
     return Outcome(detail="note (nothing sent to the phone)")
 
 
+QUIET: frozenset[tuple[str, str]] = frozenset({
+    ("mobile", "answer"), ("mobile", "status"), ("autoglm", "finish"), ("autoglm", "Note"), ("autoglm", "Call_API"),
+})  # actions that send nothing to the phone: no need to wait for its screen afterwards
+
+
 def parse_duration(text: str | None, default: float) -> float:
     """'2 seconds', '1.5s', '500 ms', '3' -> seconds; StepError for anything else."""
     if text is None or not text.strip():

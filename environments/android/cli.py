@@ -15,6 +15,8 @@ from pydantic import ValidationError
 
 from glmv_agent.errors import ConfigError
 
+from ..cli_common import non_negative_seconds
+
 if TYPE_CHECKING:
     from .environment import MobileConfig, MobileEnvironment
 
@@ -39,6 +41,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--hide-keyboard", action="store_true", help="close the soft keyboard before each screenshot")
     add("--no-adb-keyboard", action="store_true",
         help="never type through ADB Keyboard (ASCII text only, with `input text`)")
+    add("--display", type=_display_id, metavar="ID",
+        help="phones with several displays (foldables, rear screens): the display to capture, by the id "
+             "`screencap -d` takes or its logical id (default: the display that is on)")
+    add("--settle", type=non_negative_seconds, default=None, metavar="SECONDS",
+        help="after each action, wait until the screen stops changing, at most this long; 0: do not wait "
+             "(default: 1 s, the official AutoGLM client's pause)")
+
+
+def _display_id(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"'{text}' is not a display id (a number: see `adb shell dumpsys display`)")
+    return int(text)
 
 
 def _load(module: str) -> ModuleType:
@@ -55,6 +69,7 @@ def _load(module: str) -> ModuleType:
 
 def config_from_args(args: argparse.Namespace) -> MobileConfig:
     mobile = _load("environment")
+    settle = getattr(args, "settle", None)  # None: the flag was not given (or another platform defined it)
     try:
         return mobile.MobileConfig(
             device=getattr(args, "device", None),
@@ -62,6 +77,8 @@ def config_from_args(args: argparse.Namespace) -> MobileConfig:
             apps_file=getattr(args, "apps_file", None),
             hide_keyboard=bool(getattr(args, "hide_keyboard", False)),
             use_adb_keyboard=not getattr(args, "no_adb_keyboard", False),
+            display=getattr(args, "display", None),
+            **({"settle_s": settle} if settle is not None else {}),
         )
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -25,6 +25,10 @@ class MobileConfig(BaseModel):
     long_press_ms: int = Field(default=1000, ge=100)  # GLM long_press
     autoglm_long_press_ms: int = Field(default=3000, ge=100)  # AutoGLM Long Press (its official client's hold)
     double_tap_interval_s: float = Field(default=0.1, ge=0)  # AutoGLM Double Tap: between the two taps
+    settle_s: float = Field(default=1.0, ge=0)  # after an action: wait until the screen is still, at most this
+    settle_poll_s: float = Field(default=0.0, ge=0)  # pause between two captures while settling (a capture itself
+    # takes tens of milliseconds on the simulator and a few hundred on a phone)
+    display: int | None = Field(default=None, ge=0)  # display to capture (physical or logical id); None: the one on
     swipe_ms: int = Field(default=500, ge=50)
     ime_switch_delay_s: float = Field(default=0.5, ge=0)  # after switching to ADB Keyboard
     focus_delay_s: float = Field(default=0.5, ge=0)  # input_text: between tapping the field and typing

@@ -2,7 +2,8 @@
 
 Launch: name -> package (user table, built-in table, then a fuzzy look among ``pm list packages``), the launcher
 activity resolved on the phone (``cmd package resolve-activity --brief PKG``, last line), started with
-``am start -n``; the table's activity, then ``monkey -p PKG -c android.intent.category.LAUNCHER 1`` are the
+``am start -W -n`` (-W: returns once the app has drawn its first frame, so the next screenshot shows the app, not
+its opening animation); the table's activity, then ``monkey -p PKG -c android.intent.category.LAUNCHER 1`` are the
 fallbacks. The foreground package comes from ``dumpsys window`` (mCurrentFocus, else mFocusedApp), then
 ``dumpsys activity activities`` (mResumedActivity / topResumedActivity).
 """
@@ -114,7 +115,7 @@ class Launcher:
         package, how = self.resolve(name)
         component = self._launcher_activity(package)
         if component is not None:
-            output, code = self.client.run(f"am start -n {shlex.quote(component)}", safe=False)
+            output, code = self.client.run(f"am start -W -n {shlex.quote(component)}", safe=False)
             if code == 0 and "Error" not in output:
                 return f"started {component} ({how})"
             log.info("am start -n %s failed: %s", component, output.strip()[:200])

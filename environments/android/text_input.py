@@ -75,6 +75,7 @@ class Input:
         self.use_adb_keyboard = use_adb_keyboard
         self.ime_switch_delay_s = ime_switch_delay_s
         self.sleep = sleep
+        self.touch = "input"  # `input -d N` for touches on another logical display than the default one
         self._ime_installed: bool | None = None
 
     # --- gestures and keys ----------------------------------------------------------------------------------
@@ -84,17 +85,17 @@ class Input:
             raise StepError(f"{what} failed on the phone (exit {code}): {output.strip()[:200]}")
 
     def tap(self, x: int, y: int) -> None:
-        self._act([f"input tap {int(x)} {int(y)}"], "tap")
+        self._act([f"{self.touch} tap {int(x)} {int(y)}"], "tap")
 
     def double_tap(self, x: int, y: int, interval_s: float) -> None:
         """Two taps ``interval_s`` apart (two commands: one `input` call cannot pause between taps)."""
         self.tap(x, y)
         self.sleep(interval_s)
-        self._act([f"input tap {int(x)} {int(y)}"], "double tap (second tap)")
+        self._act([f"{self.touch} tap {int(x)} {int(y)}"], "double tap (second tap)")
 
     def swipe(self, start: tuple[int, int], end: tuple[int, int], duration_ms: int) -> None:
         (x1, y1), (x2, y2) = start, end
-        self._act([f"input swipe {int(x1)} {int(y1)} {int(x2)} {int(y2)} {int(duration_ms)}"], "swipe")
+        self._act([f"{self.touch} swipe {int(x1)} {int(y1)} {int(x2)} {int(y2)} {int(duration_ms)}"], "swipe")
 
     def long_press(self, x: int, y: int, duration_ms: int) -> None:
         self.swipe((x, y), (x, y), duration_ms)
