@@ -282,7 +282,8 @@ class TakeOver(_Autoglm):
 
 
 class Note(_Autoglm):
-    """Record the current page for a later summary (no device effect)."""
+    """``Note``: keep the current page for later; ``Call_API``: answer ``instruction`` from the kept pages with a
+    model call. The agent does both (see AGENT_TYPES); the device is not involved."""
 
     type: Literal["Note", "Call_API"] = "Note"
     message: str | None = None
@@ -317,6 +318,7 @@ Action = Annotated[
 ]
 
 TERMINAL_TYPES = frozenset({Status, Done, Fail, WebAnswer, Finish})
+AGENT_TYPES = frozenset({"Note", "Call_API"})  # AutoGLM actions the agent performs itself: no device involved
 
 
 def is_terminal(action: _Action) -> bool:

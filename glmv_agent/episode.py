@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from .actions import Answer, is_terminal, outcome_of
+from .actions import AGENT_TYPES, Answer, is_terminal, outcome_of
 from .errors import (
     ActionNotSupported,
     BackendError,
@@ -28,9 +28,9 @@ from .errors import (
 )
 from .oversight.guard import WAIT_TYPES, Guard, screen_changed
 from .oversight.secrets import SecretStore
-from .parsing import parse_completion
+from .parsing import parse_completion, split_reasoning
 from .recording import RunRecorder, StepRecord
-from .types import ChatMessage, Completion, Decision, GenerationParams, HistoryItem, Observation, Outcome
+from .types import ChatMessage, Completion, Decision, GenerationParams, HistoryItem, Observation, Outcome, Usage
 
 log = logging.getLogger("glmv_agent.agent")
 StepHook = Callable[[StepRecord], None]
@@ -189,7 +189,10 @@ class Episode:
         if not self._allowed(decision, observation, record, item):
             return
         try:
-            outcome: Outcome = yield Execute(self.secrets.reveal(decision.action), observation)
+            if decision.action.type in AGENT_TYPES:
+                outcome: Outcome = yield from self._agent_action(decision.action, observation, record)
+            else:
+                outcome = yield Execute(self.secrets.reveal(decision.action), observation)
         except (ActionNotSupported, StepError, ConfigError) as exc:
             message = self.secrets.redact(str(exc)) or ""
             outcome = Outcome()
@@ -217,6 +220,35 @@ class Episode:
             self.answer = decision.action.text
         self.history.append(item)
         self._emit(record)
+
+    def _agent_action(self, action: Any, observation: Observation,
+                      record: StepRecord) -> Generator[Request, Any, Outcome]:
+        """AutoGLM's Note (keep this page: its history item holds the screenshot and the model's thoughts) and
+        Call_API (answer the instruction from the noted pages with one more model call); no device is involved."""
+        noted = [item for item in self.history
+                 if item.decision is not None and item.decision.action.type == "Note" and not item.error]
+        if action.type == "Note":
+            return Outcome(detail=f"noted this page ({len(noted) + 1} noted)",
+                           note=f"This page is noted ({len(noted) + 1} noted so far).")
+        render = getattr(self.s.profile, "render_call_api", None)
+        if render is None:
+            raise ActionNotSupported(f"the {self.s.profile.key} profile cannot answer Call_API")
+        started = time.perf_counter()
+        try:
+            completion: Completion = yield Generate(render(self.task, action.instruction or "", noted, observation),
+                                                    self.s.params)
+        except BackendError as exc:
+            raise StepError(f"Call_API: the model call failed ({exc})") from None
+        record.timings["call_api"] = time.perf_counter() - started
+        used = completion.usage
+        record.usage = Usage(prompt_tokens=record.usage.prompt_tokens + used.prompt_tokens,
+                             completion_tokens=record.usage.completion_tokens + used.completion_tokens,
+                             requests=record.usage.requests + used.requests)
+        try:
+            answer = split_reasoning(completion.full_text()).answer
+        except ParseError as exc:  # a cut or degenerate answer fails this step, not the run
+            raise StepError(f"Call_API: the model's answer was unusable ({exc})") from None
+        return Outcome(detail=f"Call_API answered: {answer}", note=f"Call_API result: {answer}")
 
     def _allowed(self, decision: Decision, observation: Observation, record: StepRecord, item: HistoryItem) -> bool:
         """Policy, confirmation and caller veto; a blocked action is recorded and told to the model."""
@@ -287,7 +319,7 @@ class Episode:
             return False
         last = self.history[-1]
         action = last.decision.action if last.decision else None
-        if action is None or last.error or last.screenshot is None or action.type in WAIT_TYPES:
+        if action is None or last.error or last.screenshot is None or action.type in WAIT_TYPES | AGENT_TYPES:
             return False
         if screen_changed(last.screenshot, observation.screenshot):
             return False

@@ -213,7 +213,7 @@ def take_over(env: Phone, action: Any, observation: Observation) -> Outcome:
 
 @handles("autoglm", "Note", "Call_API")
 def note(env: Phone, action: Any, observation: Observation) -> Outcome:
-    return Outcome(detail="note (nothing sent to the phone)")
+    return Outcome(detail=f"{action.type}: the agent handles it (nothing sent to the phone)")
 
 
 QUIET: frozenset[tuple[str, str]] = frozenset({

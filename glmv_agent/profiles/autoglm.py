@@ -1,7 +1,9 @@
 """AutoGLM-Phone grammar: ``<think>...</think><answer>do(action="Tap", element=[x,y])</answer>``.
 
 Unlike the GLM-4.xV agent prompts this is multi-turn: a system prompt, then per step a user turn (screen info JSON +
-screenshot; only the latest turn keeps its image) and the model's previous answers as assistant turns.
+screenshot; only the latest turn keeps its image) and the model's previous answers as assistant turns. What the
+agent answered for ``Note`` and ``Call_API`` stays in the user turn that followed them, so a Call_API result is
+still there in later turns. ``render_call_api`` builds the separate model call that answers a Call_API.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..actions import AGENT_TYPES
 from ..errors import ConfigError, ParseError
 from ..literal import Call, find_calls
 from ..parsing import build_action, clip, ints_in, require_tail, split_reasoning, strip_boxes
@@ -28,6 +31,17 @@ _STRING_ARGS = ("text", "app", "message", "duration", "instruction")
 LANGUAGES = ("zh", "en")
 _WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 _CALL = re.compile(r"\b(do|finish)\s*\(")
+_CALL_API_TEXT = {  # the separate request that answers a Call_API: intro, page label, current page, instruction
+    "en": ("A phone agent is doing this task: {task}\nIt noted the pages below; answer its instruction from them.",
+           "Noted page {number} (app: {app}). The agent's thoughts on it: {thought}",
+           "The current page (app: {app}):",
+           "Instruction: {instruction}\nAnswer in plain text from these pages only; if they do not hold what the "
+           "instruction asks for, say so."),
+    "zh": ("手机助手正在执行这个任务：{task}\n它记下了下面这些页面，请根据这些页面完成它的指令。",
+           "记下的第{number}页（应用：{app}）。助手当时的想法：{thought}",
+           "当前页面（应用：{app}）：",
+           "指令：{instruction}\n只根据这些页面，用纯文字回答；如果页面中没有指令所需的内容，请直接说明。"),
+}
 
 
 def _find_call(answer: str) -> tuple[Call, str]:
@@ -128,7 +142,9 @@ class AutoglmPhoneProfile(ProfileBase):
             decision = item.decision
             assert decision is not None
             info = json.dumps({"current_app": item.app or "System Home"}, ensure_ascii=False)
-            messages.append(ChatMessage(role="user", content=[self.text(self._user_text(task, index, info))]))
+            text = self._user_text(task, index, info)
+            result = self._agent_result(steps[index - 1]) if index else ""
+            messages.append(ChatMessage(role="user", content=[self.text(text + ("\n\n" + result if result else ""))]))
             answer = f"<think>{decision.thought}</think><answer>{decision.action_text}</answer>"
             messages.append(ChatMessage(role="assistant", content=[self.text(answer)]))
         text = self._user_text(task, len(steps), self.screen_info(observation))
@@ -140,6 +156,29 @@ class AutoglmPhoneProfile(ProfileBase):
     @staticmethod
     def _user_text(task: str, index: int, info: str) -> str:
         return f"{task}\n\n{info}" if index == 0 else f"** Screen Info **\n\n{info}"
+
+    def _agent_result(self, item: HistoryItem) -> str:
+        """The note a Note or Call_API step left (as its next turn showed it); '' for other steps."""
+        decision = item.decision
+        if decision is None or decision.action.type not in AGENT_TYPES or not item.note:
+            return ""
+        return self.notes_text([item.note])
+
+    def render_call_api(
+        self, task: str, instruction: str, noted: list[HistoryItem], observation: Observation
+    ) -> list[ChatMessage]:
+        """One user message for the model call that answers ``Call_API``: the task, each noted page (screenshot
+        and the agent's thoughts when it noted it), the current page, then the instruction."""
+        intro, label, current, ask = _CALL_API_TEXT[self.lang]
+        content = [self.text(intro.format(task=task))]
+        for number, item in enumerate(noted, 1):
+            thought = item.decision.thought if item.decision else ""
+            content.append(self.text(label.format(number=number, app=item.app or "System Home", thought=thought)))
+            if item.screenshot is not None:
+                content.append(self.image(item.screenshot))
+        content += [self.text(current.format(app=observation.app or "System Home")),
+                    self.image(observation.model_image), self.text(ask.format(instruction=instruction))]
+        return [ChatMessage(role="user", content=content)]
 
 
 __all__ = ["AutoglmPhoneProfile", "parse_autoglm"]
