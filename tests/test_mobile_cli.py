@@ -109,6 +109,23 @@ def test_unreachable_phone_is_one_error_line_without_traceback(key: Path, tmp_pa
     assert "cannot connect to the phone" in lines[0] and "wireless debugging" in lines[0]
 
 
+def test_unreachable_phone_stops_before_the_first_model_call(key: Path, tmp_path: Path) -> None:
+    from tests.support import FakeOpenAIServer
+
+    with FakeOpenAIServer(['<think>t</think><answer>do(action="Back")</answer>']) as server:
+        result = subprocess.run(
+            [CLI, "run", "anything", "--platform", "mobile", "--model", "autoglm-phone", "--device",
+             f"127.0.0.1:{free_port()}", "--adb-key", str(key), "--base-url", server.base_url, "--api-key", "k",
+             "--api-model", "autoglm", "--out", str(tmp_path / "run")],
+            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        )
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith("error: cannot connect to the phone"), result.stderr
+    assert server.chat_requests == []  # no model call was made
+    assert not (tmp_path / "run").exists()  # and no run was recorded
+
+
 def test_sim_device_folded_with_a_cover_screen_and_slow_apps(key: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
