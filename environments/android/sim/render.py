@@ -46,10 +46,12 @@ def render(phone: Phone, panel: int | None = None) -> Image.Image:
         draw = ImageDraw.Draw(image)
         u = phone.unit()
         progress = phone.launch_progress()
-        if progress is not None:  # the opening animation: the app's window grows from the middle
+        if progress is not None:  # the opening animation: the app's window grows from the middle, a clock runs
             half_w, half_h = int(width * (0.1 + 0.4 * progress)), int(height * (0.1 + 0.4 * progress))
             box = (width // 2 - half_w, height // 2 - half_h, width // 2 + half_w, height // 2 + half_h)
             draw.rounded_rectangle(box, radius=u, fill=ACCENT)
+            elapsed = progress * phone.state.launch_delay_s
+            _centred(draw, f"opening {elapsed:.3f} s", width // 2, height // 2, u, (255, 255, 255))  # every frame
             return image
         draw.rectangle((0, 0, width, int(1.2 * u)), fill=STATUS_BAR)
         draw.text((u // 2, u // 6), "12:00", font=font(int(0.8 * u)), fill=(255, 255, 255))
