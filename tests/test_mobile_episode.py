@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from test_mobile_support import key_fixture, make_env
 
 from glmv_agent.agent import Agent, AgentConfig, EpisodeResult
 from glmv_agent.backends.replay import ReplayBackend
 from glmv_agent.environments.android.environment import MobileEnvironment
 from glmv_agent.environments.android.sim.device import SimulatedPhone
+from glmv_agent.errors import GlmvError
 from glmv_agent.profiles import get_profile
 
 TEXT = "会议 9:00 — naïve 😀 ; & | $(rm -rf /) `id` 'q' \"dq\" \\ 100%s"
@@ -103,7 +105,8 @@ def test_dropped_action_is_reported_to_the_model_after_reconnecting(key: Path, t
         agent.hooks.before_action = drop_before_the_click
         result = agent.run("tap")
         env.close()
-    assert result.status == "complete"
+    # The model said "complete", but its only action never ran: the outcome says so.
+    assert result.status == "failed" and "no action took effect" in (result.error or "")
     assert result.steps[0].error and "may or may not have happened" in result.steps[0].error
     assert phone.state.taps == []  # the tap never ran on the phone
 
@@ -125,3 +128,26 @@ def test_phone_that_stays_away_ends_the_run_with_a_clear_error_and_keeps_the_ste
     assert len(steps) >= 1 and json.loads(steps[0])["action"]["type"] == "navigate_home"
     summary = json.loads((result.run_dir / "summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "error"
+
+
+def test_typed_text_never_reaches_the_log_when_the_connection_drops_mid_typing(
+        key: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import base64
+    import logging
+
+    secret = "Zx9-hunter2-Pässwort"
+    with SimulatedPhone(adb_keyboard=True) as phone, caplog.at_level(logging.DEBUG):
+        env = make_env(phone, key)
+        for _ in range(2):  # the second call shows the command sequence of a warm keyboard
+            before = len(phone.records)
+            env.input.type_text("warm", clear=True)
+        sequence = [record.command for record in phone.records[before:]]
+        typing_at = next(n for n, command in enumerate(sequence, start=1) if "ADB_INPUT_B64" in command)
+        phone.drop_at(typing_at, down_for=0.1)  # exactly the command that carries the text
+        with pytest.raises(GlmvError) as caught:
+            env.input.type_text(secret, clear=True)
+        env.close()
+    assert "may or may not have happened" in str(caught.value)
+    assert "ADB connection" in caplog.text  # the drop was logged...
+    for form in (secret, base64.b64encode(secret.encode()).decode()):
+        assert form not in caplog.text + str(caught.value)  # ...without the text it carried

@@ -39,6 +39,8 @@ from glmv_agent.errors import ConfigError, DeviceDisconnected, DeviceError, Step
 from .keys import AdbSigner, key_path
 
 log = logging.getLogger(__name__)
+# adb-shell's DEBUG records dump raw protocol bytes, typed text and secrets included: never below INFO.
+logging.getLogger("adb_shell").setLevel(logging.INFO)
 T = TypeVar("T")
 RC_MARKER = "__glmv_rc="
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
@@ -164,6 +166,13 @@ def usb_message(exc: BaseException) -> str:
     return f"USB connection failed ({name}: {exc})"
 
 
+def command_name(command: str) -> str:
+    """The first two words of a shell command (``am broadcast``, ``input text``): what logs may say about it, since
+    its arguments can carry typed text, secrets included."""
+    words = command.split()
+    return " ".join(words[:2]) + (" ..." if len(words) > 2 else "")
+
+
 class AdbClient:
     """A connected phone. ``run`` and ``data`` reconnect transparently for read-only commands (``safe``);
     an action whose connection dropped raises StepError after reconnecting, because it may have run."""
@@ -255,7 +264,8 @@ class AdbClient:
         )
 
     # --- commands -------------------------------------------------------------------------------------------
-    def _call(self, what: str, call: Callable[[AdbDevice], T], safe: bool) -> T:
+    def _call(self, command: str, call: Callable[[AdbDevice], T], safe: bool) -> T:
+        what = command_name(command)  # logs and messages never carry the command's arguments (typed text)
         for attempt in (1, 2):
             if self.device is None:
                 self.reconnect()
@@ -274,7 +284,7 @@ class AdbClient:
                         "the action may or may not have happened: check the screen before repeating it"
                     ) from None
         raise DeviceDisconnected(
-            f"the phone at {self.target.describe()} keeps dropping the connection (during {what[:60]!r})"
+            f"the phone at {self.target.describe()} keeps dropping the connection (during {what!r})"
         )
 
     def shell(self, command: str, *, safe: bool = True, timeout_s: float | None = None) -> str:
