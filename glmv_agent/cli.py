@@ -6,6 +6,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,10 +14,11 @@ from types import ModuleType
 from typing import Any
 
 from pydantic import ValidationError
+from rich.console import Console
 
 from . import __version__
 from .agent import Agent, AgentConfig, AgentHooks, EpisodeResult
-from .errors import ConfigError, GlmvError, ParseError
+from .errors import BackendError, ConfigError, DeviceError, GlmvError, ParseError
 from .interrupts import signals_as_interrupts
 from .oversight.guard import Guard
 from .oversight.policy import Policy
@@ -34,7 +36,20 @@ EXTRA_MODULES = (
     "glmv_agent.local_backend.cli", "glmv_agent.report.cli", "glmv_agent.batch.cli", "glmv_agent.eval.cli",
     "glmv_agent.environments.web.demo_cli", "glmv_agent.environments.android.sim.cli", "glmv_agent.assistant.cli",
 )
-EXIT_CODES = {"complete": 0, "infeasible": 1, "failed": 1, "max_steps": 1, "looping": 1, "error": 1, "aborted": 130}
+# The scripting contract (docs/api.md): 0 complete; 2 usage or configuration error; 3 infeasible; 4 failed, max_steps
+# or looping; 5 endpoint or device error; 130 aborted.
+EXIT_CODES = {"complete": 0, "infeasible": 3, "failed": 4, "max_steps": 4, "looping": 4, "error": 5, "aborted": 130}
+EXIT_USAGE, EXIT_DEVICE = 2, 5
+BASE_URL_VARIABLES = ("GLMV_BASE_URL", "OPENAI_BASE_URL")
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a flag's default only when it has one worth reading (no "(default: None)" or "(default: False)")."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False, [], argparse.SUPPRESS) or "%(default)" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
 
 
 def _optional_module(name: str) -> ModuleType | None:
@@ -46,8 +61,8 @@ def _optional_module(name: str) -> ModuleType | None:
         raise
 
 
-def _add_run(sub: Any) -> None:
-    run = sub.add_parser("run", help="run an agent task", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+def _add_run(sub: Any, platform: str | None = None) -> None:
+    run = sub.add_parser("run", help="run an agent task", formatter_class=HelpFormatter)
     run.add_argument("task", help="what the agent should do")
     run.add_argument("--platform", choices=sorted(PLATFORM_MODULES), required=True)
     run.add_argument("--model", choices=MODELS, default="glm-4.5v")
@@ -57,15 +72,30 @@ def _add_run(sub: Any) -> None:
     run.add_argument("--prompt-dir", type=Path, help="folder with prompt templates overriding the packaged ones")
     run.add_argument("--lang", choices=("zh", "en"), help="AutoGLM-Phone's system prompt language (default zh)")
     run.add_argument("--fake-screen", action="store_true", help="use an in-memory screen instead of a device")
-    safety = run.add_argument_group("oversight")
+    run.add_argument("--json", action="store_true",
+                     help="print one JSON object (status, answer, error, steps, run_dir) on stdout and nothing else")
+    safety = add_oversight_arguments(run)
+    safety.add_argument("--no-report", action="store_true", help="skip the HTML report at the end")
+    add_endpoint_arguments(run)
+    add_generation_arguments(run)
+    add_platform_arguments(run, platform)
+    run.set_defaults(func=cmd_run)
+
+
+def add_oversight_arguments(parser: argparse.ArgumentParser) -> Any:
+    """--confirm, --policy, --secret, --secrets-file (run and batch); returns the argument group."""
+    safety = parser.add_argument_group("oversight")
     safety.add_argument("--confirm", action="store_true", help="ask before each action (yes / no / stop)")
     safety.add_argument("--policy", type=Path, help="TOML/JSON rules: allow, confirm or deny actions")
     safety.add_argument("--secret", action="append", default=[], metavar="NAME=VALUE",
                         help="a value the model can type as <secret>NAME</secret> without seeing it")
     safety.add_argument("--secrets-file", type=Path, help="file of NAME=VALUE lines (also env GLMV_SECRET_NAME)")
-    safety.add_argument("--no-report", action="store_true", help="skip the HTML report at the end")
-    add_endpoint_arguments(run)
-    gen = run.add_argument_group("generation (unset: the model's defaults, see docs/endpoints.md)")
+    return safety
+
+
+def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
+    """--temperature, --top-p, --frequency-penalty, --max-tokens, --thinking-budget, --thinking (run and batch)."""
+    gen = parser.add_argument_group("generation (unset: the model's defaults, see docs/endpoints.md)")
     gen.add_argument("--temperature", type=float, help="0: greedy")
     gen.add_argument("--top-p", type=float)
     gen.add_argument("--frequency-penalty", type=float)
@@ -73,8 +103,6 @@ def _add_run(sub: Any) -> None:
     gen.add_argument("--thinking-budget", type=int, metavar="N",
                      help="thinking tokens before the thinking is closed and the answer asked for (0: no limit)")
     gen.add_argument("--thinking", choices=("on", "off", "default"), default="default")
-    add_platform_arguments(run)
-    run.set_defaults(func=cmd_run)
 
 
 def add_endpoint_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,9 +115,10 @@ def add_endpoint_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--replay", type=Path, help="serve recorded responses (JSONL or run folder) instead")
 
 
-def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
-    """Each platform's own flags (and the local backend's), when that part is installed."""
-    for name in (*PLATFORM_MODULES.values(), EXTRA_MODULES[0]):
+def add_platform_arguments(parser: argparse.ArgumentParser, platform: str | None = None) -> None:
+    """Each platform's own flags (only ``platform``'s when given) and the local backend's, when installed."""
+    chosen = [PLATFORM_MODULES[platform]] if platform in PLATFORM_MODULES else list(PLATFORM_MODULES.values())
+    for name in (*chosen, EXTRA_MODULES[0]):
         module = _optional_module(name)
         if module is not None and hasattr(module, "add_arguments"):
             module.add_arguments(parser)
@@ -105,12 +134,13 @@ def _add_parse(sub: Any) -> None:
     parse.set_defaults(func=cmd_parse)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(platform: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``platform``, commands that take platform flags show only that platform's."""
     parser = argparse.ArgumentParser(prog="glmv-agent", description="GUI agents driven by GLM vision models.")
     parser.add_argument("--version", action="version", version=f"glmv-agent {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for debug)")
     sub = parser.add_subparsers(dest="command", required=True)
-    _add_run(sub)
+    _add_run(sub, platform)
     _add_parse(sub)
     profiles = sub.add_parser("profiles", help="list the prompt profiles")
     profiles.set_defaults(func=lambda args: _print_lines(profile_keys()))
@@ -118,7 +148,23 @@ def build_parser() -> argparse.ArgumentParser:
         module = _optional_module(name)
         if module is not None and hasattr(module, "register_commands"):
             module.register_commands(sub)
+    for command in sub.choices.values():  # -v after the subcommand too; defaults shown only where they say something
+        if "-v" not in command._option_string_actions:  # noqa: SLF001 - argparse has no public lookup
+            command.add_argument("-v", "--verbose", action="count", default=0, dest="verbose_after",
+                                 help="log more (-vv for debug)")
+        if command.formatter_class is argparse.ArgumentDefaultsHelpFormatter:
+            command.formatter_class = HelpFormatter
     return parser
+
+
+def _platform_in(argv: Sequence[str]) -> str | None:
+    """The --platform value on a command line: the parser then takes (and --help shows) only its flags."""
+    for index, arg in enumerate(argv):
+        if arg == "--platform" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--platform="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 def _print_lines(lines: list[str]) -> int:
@@ -136,7 +182,10 @@ def profile_key(model: str, platform: str, web_mode: str | None = None) -> str:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {args.file}: {exc.strerror or exc}") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -160,6 +209,7 @@ def make_backend(args: argparse.Namespace, asynchronous: bool = False) -> Any:
     if getattr(args, "local", None):
         module = importlib.import_module(EXTRA_MODULES[0])
         return module.create_backend(args)
+    require_endpoint(args)
     from .backends.openai_async import AsyncOpenAIBackend
     from .backends.openai_backend import EndpointConfig, OpenAIBackend
 
@@ -169,6 +219,13 @@ def make_backend(args: argparse.Namespace, asynchronous: bool = False) -> Any:
     }
     config = EndpointConfig.from_env(**{k: v for k, v in overrides.items() if v is not None})
     return AsyncOpenAIBackend(config) if asynchronous else OpenAIBackend(config)
+
+
+def require_endpoint(args: argparse.Namespace) -> None:
+    """ConfigError at once when no endpoint is configured (instead of trying a default address for a while)."""
+    if not (getattr(args, "base_url", None) or any(os.environ.get(name) for name in BASE_URL_VARIABLES)):
+        raise ConfigError("no model endpoint configured: pass --base-url URL (or set GLMV_BASE_URL), "
+                          "or --replay FILE to replay recorded answers")
 
 
 def make_environment(args: argparse.Namespace, progress: LiveProgress | None = None) -> Any:
@@ -217,13 +274,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         max_steps=args.max_steps, max_reasks=args.max_reasks, run_dir=args.out, write_report=not args.no_report,
         params=params,
     )
-    with signals_as_interrupts(), LiveProgress() as progress, make_environment(args, progress) as environment:
+    console = Console(stderr=True, highlight=False) if args.json else None  # stdout holds only the JSON
+    with signals_as_interrupts(), LiveProgress(console) as progress, make_environment(args, progress) as environment:
         hooks = AgentHooks(on_step=progress.step, on_phase=progress.phase)
         agent = Agent(profile, backend, environment, config, hooks=hooks, guard=_guard(args, progress),
                       secrets=secrets)
         result = agent.run(args.task)
-    _print_result(result)
-    return EXIT_CODES.get(result.status, 1)
+    if args.json:
+        print(json.dumps(result_json(result), ensure_ascii=False))
+    else:
+        _print_result(result)
+    return EXIT_CODES.get(result.status, EXIT_DEVICE)
+
+
+def result_json(result: EpisodeResult) -> dict[str, Any]:
+    """The run as the scripting contract states it: status, answer, error, steps (count), run_dir."""
+    return {"status": result.status, "answer": result.answer, "error": result.error,
+            "steps": len({record.index for record in result.steps}), "run_dir": str(result.run_dir)}
 
 
 def _print_result(result: EpisodeResult) -> None:
@@ -236,17 +303,23 @@ def _print_result(result: EpisodeResult) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    """Run one command; the exit code follows EXIT_CODES (configuration errors 2, endpoint or device errors 5)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(_platform_in(argv)).parse_args(argv)  # another platform's flag is a usage error
+    verbose = args.verbose + getattr(args, "verbose_after", 0)
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
+    except (DeviceError, BackendError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_DEVICE
     except GlmvError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_CODES["aborted"]
 
 
 if __name__ == "__main__":

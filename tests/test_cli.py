@@ -66,12 +66,12 @@ def test_run_with_replay_on_the_in_memory_screen(tmp_path: Path) -> None:
     assert json.loads((out / "summary.json").read_text())["answer"] == "HomeNet"
 
 
-def test_run_that_never_finishes_exits_1(tmp_path: Path) -> None:
+def test_run_that_never_finishes_exits_4(tmp_path: Path) -> None:
     script = tmp_path / "script.jsonl"
     script.write_text(json.dumps({"content": "no idea"}) + "\n", encoding="utf-8")
     done = cli("run", "t", "--platform", "mobile", "--replay", str(script), "--fake-screen", "--max-reasks", "0",
                "--out", str(tmp_path / "run"))
-    assert done.returncode == 1 and "status: failed" in done.stdout
+    assert done.returncode == 4 and "status: failed" in done.stdout
 
 
 def test_missing_replay_file_is_one_clear_line(tmp_path: Path) -> None:

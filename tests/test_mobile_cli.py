@@ -103,7 +103,7 @@ def test_unreachable_phone_is_one_error_line_without_traceback(key: Path, tmp_pa
          "--adb-key", str(key), "--replay", str(replay)],
         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
     )
-    assert result.returncode == 2
+    assert result.returncode == 5  # a device error (docs/api.md exit codes)
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     assert "cannot connect to the phone" in lines[0] and "wireless debugging" in lines[0]

@@ -9,6 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from ..agent import AgentConfig
+from ..errors import ConfigError
+from ..oversight.guard import Guard
+from ..oversight.policy import Policy
+from ..oversight.secrets import SecretStore
 from ..profiles import get_profile
 from . import (
     BatchRunner,
@@ -24,7 +28,7 @@ from . import (
 
 
 def register_commands(sub: Any) -> None:
-    from ..cli import add_endpoint_arguments, add_platform_arguments
+    from ..cli import add_endpoint_arguments, add_generation_arguments, add_oversight_arguments, add_platform_arguments
 
     batch = sub.add_parser("batch", help="run many tasks concurrently (JSONL, WebVoyager or AndroidWorld lists)",
                            formatter_class=argparse.ArgumentDefaultsHelpFormatter, conflict_handler="resolve")
@@ -44,17 +48,31 @@ def register_commands(sub: Any) -> None:
     batch.add_argument("--check-function", metavar="MODULE:NAME",
                        help="judge tasks whose line has no check: a Python function called with the run folder, "
                             "returning True (pass), False (fail) or None (cannot judge)")
+    batch.add_argument("--allow-failures", action="store_true",
+                       help="exit 0 even when some episodes did not complete (default: exit 4 then)")
+    add_oversight_arguments(batch)
     add_endpoint_arguments(batch)
+    add_generation_arguments(batch)
     add_platform_arguments(batch)
     batch.add_argument("--device", action="append", dest="device_list", metavar="DEVICE",
                        help="a phone to share out (repeat for several); episodes wait for a free one")
     batch.set_defaults(func=cmd_batch)
 
 
+def _oversight(args: argparse.Namespace) -> tuple[Guard | None, SecretStore]:
+    """The policy (nobody is asked in a batch: "confirm" means "not run") and the secrets of the flags."""
+    if args.confirm:
+        raise ConfigError("--confirm needs a person answering at a terminal, and a batch runs episodes at once; "
+                          "use --policy rules (an action they send to confirmation is not run)")
+    guard = Guard(Policy.load(args.policy)) if args.policy else None
+    return guard, SecretStore.from_sources(args.secret, args.secrets_file)
+
+
 def _builder(args: argparse.Namespace) -> Any:
-    from ..cli import make_backend, make_environment, profile_key
+    from ..cli import _params, make_backend, make_environment, profile_key
 
     shared: dict[str, Any] = {}
+    guard, secrets = _oversight(args)
 
     def build(task: BatchTask, slot: str | None) -> EpisodeParts:
         options = copy.copy(args)
@@ -71,7 +89,8 @@ def _builder(args: argparse.Namespace) -> Any:
             if "backend" not in shared:
                 shared["backend"] = make_backend(options, asynchronous=True)
             backend = shared["backend"]
-        return EpisodeParts(profile=profile, backend=backend, make_environment=lambda: make_environment(options))
+        return EpisodeParts(profile=profile, backend=backend, make_environment=lambda: make_environment(options),
+                            params=_params(args, profile.generation_defaults()), guard=guard, secrets=secrets)
 
     return build, shared
 
@@ -80,7 +99,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import Progress
 
+    from ..cli import require_endpoint
+
     tasks = shard(load_tasks(args.tasks, args.format, _defaults(args)), args.shard)
+    if not args.replay and not getattr(args, "local", None) and any(not task.replay for task in tasks):
+        require_endpoint(args)
     console = Console(highlight=False)
     devices = getattr(args, "device_list", None)
     with Progress(console=console) as progress:
@@ -98,6 +121,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
         config = AgentConfig(max_steps=args.max_steps, write_report=False)
         outcomes = asyncio.run(_run(runner, tasks, config, shared))
     _print_summary(console, runner, outcomes)
+    unfinished = [outcome for outcome in read_results(runner.results) if outcome.status != "complete"]
+    if unfinished and not args.allow_failures:
+        console.print(f"{len(unfinished)} episodes did not complete (exit 4; --allow-failures exits 0)")
+        return 4
     return 0
 
 

@@ -59,6 +59,9 @@ class EpisodeParts(BaseModel):
     make_environment: Callable[[], Any]
     instruction: Callable[[Any], str] | None = None
     judge: Callable[[Any, EpisodeResult], Verdict] | None = None
+    params: Any = None  # GenerationParams for this episode (None: the batch config's, else the profile's)
+    guard: Any = None  # oversight.Guard
+    secrets: Any = None  # oversight.SecretStore
 
 
 PartsBuilder = Callable[[BatchTask, "str | None"], EpisodeParts]
@@ -218,9 +221,12 @@ class BatchRunner:
         parts: EpisodeParts | None = None
         try:
             parts = self.build(task, slot)
+            if parts.params is not None:
+                config = config.model_copy(update={"params": parts.params})
             async with ThreadedEnvironment(parts.make_environment, name=task.id) as env:
                 text = await env.acall(parts.instruction) if parts.instruction is not None else task.task
-                agent = AsyncAgent(parts.profile, LimitedBackend(parts.backend, limit), env, config)
+                agent = AsyncAgent(parts.profile, LimitedBackend(parts.backend, limit), env, config, guard=parts.guard,
+                                   secrets=parts.secrets)
                 result = await agent.arun(text)
                 verdict = await _judge(task, parts, result, env)
         except Exception as exc:  # noqa: BLE001 - one broken episode never stops the others
