@@ -100,10 +100,10 @@ def test_help_shows_no_empty_defaults_and_only_the_chosen_platform() -> None:
         assert done.returncode == 0 and "(default: None)" not in done.stdout, command
         assert "(default: False)" not in done.stdout
     web = cli("run", "--platform", "web", "--help").stdout
-    assert "--url" in web and "--web-mode" in web and "--device" not in web and "--monitor" not in web
+    assert "--url" in web and "--web-mode" in web and "--device HOST" not in web and "--monitor" not in web
     mobile = cli("run", "--platform=mobile", "--help").stdout
-    assert "--device" in mobile and "--url" not in mobile and "--monitor" not in mobile
-    assert "(default: 30)" in web  # real defaults still shown
+    assert "--device HOST" in mobile and "--url" not in mobile and "--monitor" not in mobile
+    assert "errors (default: 3)" in web  # real defaults still shown
 
 
 def test_a_flag_of_another_platform_is_refused() -> None:
