@@ -33,9 +33,15 @@ PLATFORM_MODULES = {
     "mobile": "glmv_agent.environments.android.cli",
 }
 EXTRA_MODULES = (
-    "glmv_agent.local_backend.cli", "glmv_agent.report.cli", "glmv_agent.batch.cli", "glmv_agent.eval.cli",
-    "glmv_agent.environments.web.demo_cli", "glmv_agent.environments.android.sim.cli", "glmv_agent.assistant.cli",
+    "glmv_agent.local_backend.cli",
+    "glmv_agent.report.cli",
+    "glmv_agent.batch.cli",
+    "glmv_agent.eval.cli",
+    "glmv_agent.environments.web.demo_cli",
+    "glmv_agent.environments.android.sim.cli",
+    "glmv_agent.assistant.cli",
     "glmv_agent.mcp.cli",
+    "glmv_agent.doctor.cli",
 )
 # The scripting contract (docs/api.md): 0 complete; 2 usage or configuration error; 3 infeasible; 4 failed, max_steps
 # or looping; 5 endpoint or device error; 130 aborted.
