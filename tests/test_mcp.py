@@ -96,3 +96,42 @@ def test_no_endpoint_stops_the_server_at_once_with_one_line(tmp_path: Path) -> N
                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
                           env={k: v for k, v in os.environ.items() if not k.startswith(("GLMV_", "OPENAI_"))})
     assert done.returncode == 2 and done.stdout == "" and "--base-url" in done.stderr
+
+
+def test_http_serves_on_localhost(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import time
+
+    from test_mobile_support import free_port
+
+    port = free_port()
+    replay = _replay(tmp_path, [ANSWER, DONE])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GLMV_", "OPENAI_"))}
+    process = subprocess.Popen([sys.executable, "-m", "glmv_agent.cli", "mcp", "--platform", "mobile",
+                                "--fake-screen", "--replay", replay, "--out", str(tmp_path / "run"), "--http",
+                                str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, "the HTTP server did not start"
+                time.sleep(0.2)
+        if Path("/proc/net/tcp").is_file():  # the listening socket's local address: 127.0.0.1 only
+            rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+            local = {row[1] for row in rows if row[3] == "0A" and int(row[1].split(":")[1], 16) == port}
+            assert local == {f"0100007F:{port:04X}"}
+
+        async def call() -> Any:
+            async with Client(f"http://127.0.0.1:{port}/mcp", read_timeout_seconds=60) as client:
+                return await client.call_tool("run_task", {"task": "Tell me the Wi-Fi name"})
+
+        result = asyncio.run(call())
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert result.structured_content["status"] == "complete" and result.structured_content["answer"] == "HomeNet"

@@ -52,7 +52,8 @@ class _StepCore:
     name = "step-agent"
 
     def __init__(self, environment: Any, profile: PromptProfile, backend: Any, options: StepOptions | None = None, *,
-                 owns_environment: bool = False) -> None:
+                 owns_environment: bool = False, name: str | None = None) -> None:
+        self.name = name or self.name
         self.environment = environment
         self.profile = profile
         self.backend = backend

@@ -68,8 +68,7 @@ def _agent_factory(args: argparse.Namespace) -> Any:
                           params=_params(args, profile.generation_defaults()))
 
     def make(environment: Any) -> AsyncStepAgent:
-        agent = AsyncStepAgent(environment, profile, backend, options)
-        agent.name = "mcp"
+        agent = AsyncStepAgent(environment, profile, backend, options, name="mcp")
         agent.guard, agent.secrets, agent.owns_backend = guard, secrets, True
         return agent
 
