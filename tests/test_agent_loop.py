@@ -121,7 +121,8 @@ def test_action_of_another_grammar_is_not_executed(tmp_path: Path) -> None:
     env = FakeEnvironment(platform=Platform.MOBILE)
     result, env, backend = run(tmp_path, "glm-4.5v/desktop", [
         "left_click(start_box='[1,1]')", "DONE()"], env)
-    assert env.executed == [] and result.status == "complete"
+    # Nothing ran, so the model's DONE is not taken as success.
+    assert env.executed == [] and result.status == "failed" and "no action took effect" in (result.error or "")
     assert "not supported by the mobile environment" in backend.requests[1][0].text()
 
 

@@ -60,7 +60,8 @@ def test_policy_denies_and_the_denial_reaches_the_model(tmp_path: Path) -> None:
     policy = write_policy(tmp_path, 'default = "allow"\n[[rule]]\ndecision = "deny"\nactions = ["open_app"]\n'
                                     'app = "(?i)play store"\nreason = "no app installs"\n')
     result, env, backend = agent_run(tmp_path, [OPEN_STORE, DONE], guard=Guard(policy))
-    assert env.executed == [] and result.status == "complete"
+    # The only action was refused, so the model's "complete" is not taken as success.
+    assert env.executed == [] and result.status == "failed" and "1 were refused" in (result.error or "")
     assert "blocked by the user's safety policy (policy rule 1 (deny: no app installs))" in backend.requests[1][0].text()
     first = json.loads((result.run_dir / "steps.jsonl").read_text().splitlines()[0])
     assert first["error_kind"] == "blocked" and first["audit"] == ["policy rule 1 (deny: no app installs)"]
