@@ -68,7 +68,7 @@ def test_devices_lists_a_phone_given_directly(tmp_path: Path) -> None:
     with SimulatedPhone(port=0, size=(720, 1600)) as phone:
         done = cli("devices", "--device", phone.serial, home=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert (f"{phone.serial}  device  model GLMV_Simulated_Phone  Android 14  screen 720x1600  displays ?  "
+    assert (f"{phone.serial}  device  model GLMV_Simulated_Phone  Android 14  screen 720x1600  displays 1  "
             "(via --device)") in done.stdout
     assert "note: no adb server" in done.stdout
 
