@@ -74,14 +74,30 @@ def test_batch_isolates_failures_and_results_match_trajectories(tmp_path: Path) 
     assert (summary.succeeded, summary.unverified, summary.success_rate) == (0, 6, None)
 
 
+class MeetingReplay(ReplayBackend):
+    """Each episode's first model call waits at ``meeting`` until every episode's first call has arrived: it passes
+    only when all are in flight at once (serial episodes break the barrier after its timeout instead)."""
+
+    meeting: threading.Barrier
+
+    def generate(self, messages, params):  # noqa: ANN001, ANN201
+        if self.position == 0:
+            self.meeting.wait()
+        return super().generate(messages, params)
+
+
 def test_episodes_really_overlap(tmp_path: Path) -> None:
     tasks = [BatchTask(id=f"t{i}", task="t", platform="mobile") for i in range(4)]
-    scripts = {t.id: [CLICK, DONE] for t in tasks}
-    started = time.monotonic()
-    asyncio.run(BatchRunner(builder(scripts, delay=0.3), tmp_path, concurrency=4).arun(
-        tasks, AgentConfig(write_report=False)))
-    elapsed = time.monotonic() - started
-    assert elapsed < 4 * 2 * 0.3 * 0.6, elapsed  # sequential would take 2.4 s
+    meeting = threading.Barrier(len(tasks), timeout=30)  # generous: the suite runs on a loaded 2-core machine
+
+    def build(task: BatchTask, slot: str | None) -> EpisodeParts:
+        backend = MeetingReplay([CLICK, DONE])
+        backend.meeting = meeting
+        return EpisodeParts(profile=get_profile("glm-4.5v/mobile"), backend=backend, make_environment=FakeEnvironment)
+
+    outcomes = asyncio.run(BatchRunner(build, tmp_path, concurrency=4).arun(tasks, AgentConfig(write_report=False)))
+    assert {o.id: (o.status, o.error) for o in outcomes} == {t.id: ("complete", None) for t in tasks}
+    assert not meeting.broken  # all four episodes were waiting on the model at the same moment
 
 
 def test_device_slots_are_never_shared(tmp_path: Path) -> None:
