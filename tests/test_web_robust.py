@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 
 import pytest
 
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Error as PlaywrightError  # noqa: E402
-from web_support import PAGES, browser_fixture, playwright_fixture, site_fixture  # noqa: E402, F401
+from web_support import PAGES, PageServer, browser_fixture, playwright_fixture, site_fixture  # noqa: E402, F401
 
 from glmv_agent.actions import GoBack, SearchEngine, WebClick  # noqa: E402
 from glmv_agent.environments.web.browser import launch_browser  # noqa: E402
@@ -70,6 +71,45 @@ def test_downloads_are_saved_and_reported(browser, site, tmp_path):
         saved = tmp_path / "dl" / "report.txt"
         assert saved.read_bytes() == (PAGES / "report.txt").read_bytes()
         assert f"Downloaded report.txt ({saved.stat().st_size} bytes), saved as {saved}." in notes
+
+
+def slow_text(seconds: float, body: str, released: threading.Event | None = None):  # noqa: ANN201
+    """A route answering ``body`` as text after ``seconds`` (or once ``released`` is set, if that comes first)."""
+    def answer(path: str) -> tuple[int, dict[str, str], str]:
+        (released or threading.Event()).wait(seconds)
+        return 200, {"Content-Type": "text/plain"}, body
+    return answer
+
+
+def test_a_download_the_server_answers_late_is_reported_in_the_next_look(browser, tmp_path):
+    # Chromium announces a download only once the server answers: here well after the click's step has settled
+    with PageServer({"/late.txt": slow_text(2.0, "late report\n")}) as server, \
+            open_env(browser, server.url + "second.html", downloads_dir=tmp_path / "dl") as env:
+        env.page.evaluate("() => { document.getElementById('download').href = 'late.txt'; }")
+        observation = env.observe()
+        env.execute(WebClick(label=label_of(observation, "Download the report")), observation)
+        notes = env.observe().notes
+        saved = tmp_path / "dl" / "late.txt"
+        assert f"Downloaded late.txt (12 bytes), saved as {saved}." in notes
+        assert saved.read_text(encoding="utf-8") == "late report\n"
+
+
+def test_a_cancelled_download_click_is_not_awaited_and_one_never_answered_is_said(browser, tmp_path):
+    released = threading.Event()
+    with PageServer({"/never.txt": slow_text(60, "never", released)}) as server, \
+            open_env(browser, server.url + "second.html", downloads_dir=tmp_path / "dl") as env:
+        env.session.downloads.timeout_s = 0.5  # how long a look waits for a clicked download to begin
+        env.page.evaluate("() => document.getElementById('download').addEventListener('click', (e) => "
+                          "e.preventDefault(), {once: true})")
+        observation = env.observe()
+        env.execute(WebClick(label=label_of(observation, "Download the report")), observation)
+        assert env.observe().notes == []  # the page cancelled it: no download was coming
+        env.page.evaluate("() => { document.getElementById('download').href = 'never.txt'; }")
+        observation = env.observe()
+        env.execute(WebClick(label=label_of(observation, "Download the report")), observation)
+        assert env.observe().notes == ["A download link was clicked, but no download began within 0.5 s."]
+        released.set()
+        assert not (tmp_path / "dl").exists()
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, Dialog, Download, Page, Playwright, Request, Route
+from playwright.sync_api import Browser, BrowserContext, Dialog, Page, Playwright, Request, Route
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from glmv_agent.errors import ConfigError, DeviceDisconnected, DeviceError, GlmvError, StepError
 
-from .files import FilePicker, save_download
+from .files import DOWNLOAD_WATCH_JS, Downloads, FilePicker
 from .gate import AllowlistProxy
 from .js import PAGE_HELPERS_JS, POPUP_FLAG_JS
 from .launch import explain, first_line, launch_browser, new_context, open_browser
@@ -43,13 +43,12 @@ class BrowserSession:
         self._closers = closers or []
         self._notes: list[str] = []
         self._blocked: Counter[str] = Counter()
-        self._downloads: list[Download] = []
         self._crashed: set[Page] = set()
         self._navigations: dict[Page, set[Request]] = {}
         self._listeners: list[tuple[Any, str, Callable[..., Any]]] = []
         self._disconnected = False
         self._last_url = ""
-        self._downloads_dir = options.downloads_dir
+        self.downloads = Downloads(options.downloads_dir, options.navigation_timeout_s)
         self.picker = FilePicker(options.files_dir)  # file choosers the pages open (never a native dialog)
         self._setup()
         self.page = page or (context.pages[-1] if context.pages else context.new_page())
@@ -120,6 +119,7 @@ class BrowserSession:
         context.set_default_timeout(self.options.action_timeout_s * 1000)
         context.set_default_navigation_timeout(self.options.navigation_timeout_s * 1000)
         context.add_init_script(PAGE_HELPERS_JS)
+        context.add_init_script(DOWNLOAD_WATCH_JS)
         if self.options.allowed_domains:
             context.route("**/*", self._route)
         self._listen(context, "page", self._watch)
@@ -147,14 +147,11 @@ class BrowserSession:
         def on_done(request: Request) -> None:
             navigations.discard(request)
 
-        def on_download(download: Download) -> None:
-            self._downloads.append(download)
-
         def on_crash(crashed: Page) -> None:
             self._crashed.add(crashed)
 
         for event, handler in [("request", on_request), ("requestfinished", on_done), ("requestfailed", on_done),
-                               ("dialog", self._on_dialog), ("download", on_download), ("crash", on_crash),
+                               ("dialog", self._on_dialog), ("download", self.downloads.began), ("crash", on_crash),
                                ("filechooser", self.picker.opened)]:
             self._listen(page, event, handler)
 
@@ -184,8 +181,7 @@ class BrowserSession:
 
     def drain_notes(self) -> list[str]:
         """Notes gathered since the last call (dialogs, downloads, blocked requests, tab changes)."""
-        self._save_downloads()
-        notes = self._notes
+        notes = [*self._notes, *self.downloads.notes()]
         if self.gate is not None:
             self._blocked.update(self.gate.take_blocked())
         if self._blocked:
@@ -194,11 +190,6 @@ class BrowserSession:
             notes.append(f"Blocked requests to domains outside the allowed list ({allowed}): {hosts}.")
         self._notes, self._blocked = [], Counter()
         return notes
-
-    def _save_downloads(self) -> None:
-        while self._downloads:
-            self._downloads_dir, note = save_download(self._downloads.pop(0), self._downloads_dir)
-            self._notes.append(note)
 
     # --- the current tab ----------------------------------------------------------------------------------
 
@@ -209,6 +200,7 @@ class BrowserSession:
             loading = self.finish_navigations()
             if loading:
                 self._notes.append(loading)
+            self.downloads.expect_from(self.page)
             if self._opening_tab():
                 self._await_new_tab()
         pages = [p for p in self.context.pages if not p.is_closed()]

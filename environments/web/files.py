@@ -1,5 +1,9 @@
 """Files crossing the browser's edge: downloads saved to a folder, and uploads through file pickers.
 
+Chromium announces a download (Playwright's ``download`` event) only once the server has answered, which may come
+after the next screenshot. So the pages count the clicks on download links (:data:`DOWNLOAD_WATCH_JS`), and each
+observation waits for as many downloads as were clicked before it reports them (:class:`Downloads`).
+
 A page that opens a file picker (a click on ``<input type=file>``, or a script calling ``input.click()``) does not
 get a native dialog: Playwright hands us the chooser and the model is told in the next observation. It attaches
 files by typing their names (set-of-marks: ``Type [n]; [name]`` into the element the note names; pixel mode:
@@ -12,10 +16,11 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Download, ElementHandle, FileChooser, Locator
+from playwright.sync_api import Download, ElementHandle, FileChooser, Locator, Page
 from playwright.sync_api import Error as PlaywrightError
 
 from glmv_agent.errors import StepError
@@ -24,6 +29,26 @@ from .js import MARK_ATTR
 
 log = logging.getLogger(__name__)
 MAX_LISTED = 20  # file names a note lists
+
+# Each click on a same-origin (or data:) link with a download attribute, anchor or image-map area, in or under a
+# shadow root; whether the page cancelled it is read once its dispatch is over (DOWNLOAD_CLICKS_JS).
+_WATCH = """if (!window.__glmvDownloadWatch) {
+  window.__glmvDownloadWatch = true;
+  window.__glmvDownloadClicks = [];
+  addEventListener('click', (event) => {
+    const link = event.composedPath().find((n) => n instanceof HTMLAnchorElement || n instanceof HTMLAreaElement);
+    if (!link || !link.hasAttribute('download') || !link.href) return;
+    const url = new URL(link.href);
+    if (url.origin === location.origin || url.protocol === 'data:') window.__glmvDownloadClicks.push(event);
+  }, true);
+}"""
+DOWNLOAD_WATCH_JS = f"(() => {{ {_WATCH} }})();"  # an init script: every document of the context, every frame
+# The download clicks in this document since the last call that the page let through (installs the watch if needed).
+DOWNLOAD_CLICKS_JS = f"""() => {{ {_WATCH}
+  const clicks = window.__glmvDownloadClicks;
+  window.__glmvDownloadClicks = [];
+  return clicks.filter((event) => !event.defaultPrevented).length;
+}}"""
 
 
 class FilePicker:
@@ -125,6 +150,64 @@ def _accept(chooser: FileChooser) -> str:
     except PlaywrightError:
         return ""
     return f", accepts {accept}" if accept else ""
+
+
+class Downloads:
+    """The downloads a tab starts, saved into ``folder`` (a new temporary folder when None) and reported as notes.
+
+    :meth:`expect_from` counts the download links clicked in a tab; :meth:`notes` first waits (up to ``timeout_s``
+    seconds for all of them) until that many downloads have begun, so a click's download is reported in the very
+    next observation, however slowly the server answers."""
+
+    def __init__(self, folder: Path | None, timeout_s: float) -> None:
+        self.folder = folder
+        self.timeout_s = timeout_s
+        self.begun: list[Download] = []  # Playwright's download events not yet saved
+        self.expected = 0  # downloads the clicks counted so far ask for
+        self.page: Page | None = None  # the tab those clicks were in
+
+    def began(self, download: Download) -> None:
+        """Playwright's ``download`` event (any tab)."""
+        self.begun.append(download)
+
+    def expect_from(self, page: Page) -> None:
+        """Count the clicks on download links in every frame of ``page`` since the last call."""
+        clicks = 0
+        for frame in page.frames:
+            try:
+                clicks += int(frame.evaluate(DOWNLOAD_CLICKS_JS))
+            except PlaywrightError as exc:  # a frame that went away or is navigating: no download from it
+                log.debug("download clicks unreadable in %s: %s", frame.url, exc)
+        if clicks:
+            self.expected, self.page = self.expected + clicks, page
+
+    def notes(self) -> list[str]:
+        """Wait for the downloads that were clicked, save every download begun so far: a note for each."""
+        missing = self._await()
+        notes = []
+        if missing:
+            what = "A download link was clicked" if missing == 1 else f"{missing} download links were clicked"
+            notes.append(f"{what}, but no download began within {self.timeout_s:g} s.")
+        while self.begun:
+            self.folder, note = save_download(self.begun.pop(0), self.folder)
+            notes.append(note)
+        return notes
+
+    def _await(self) -> int:
+        """Wait on the clicked tab until as many downloads have begun as were clicked; how many did not."""
+        deadline = time.monotonic() + self.timeout_s
+        while len(self.begun) < self.expected and self.page is not None:
+            remaining = deadline - time.monotonic()
+            try:
+                if remaining <= 0:
+                    break
+                self.page.wait_for_event("download", timeout=remaining * 1000)  # began() has it before this returns
+            except PlaywrightError as exc:  # the time is up, or the tab closed (its downloads were cancelled)
+                log.debug("waiting for a download: %s", exc)
+                break
+        missing = max(0, self.expected - len(self.begun))
+        self.expected, self.page = 0, None
+        return missing
 
 
 def save_download(download: Download, folder: Path | None) -> tuple[Path | None, str]:
