@@ -119,6 +119,26 @@ def test_wheel_steps_scroll_the_element_under_the_pointer(browser, site):
         assert env.page.evaluate("() => scrollY") == 200
 
 
+def test_a_wheel_returns_once_the_page_shows_the_scroll_or_says_why_not(browser, site):
+    busy = "setInterval(() => { const end = performance.now() + 40; while (performance.now() < end); }, 50)"
+    box = "() => document.getElementById('box').scrollTop"
+    with pixel_env(browser, site) as env:
+        env.page.evaluate(busy)  # the page's main thread is busy 80% of the time: it learns of scrolls late
+        observation = env.observe()
+        for turn in range(6):
+            direction = "up" if turn % 2 else "down"
+            outcome = env.execute(Scroll(start_box=at(env, observation, 140, 100), direction=direction, step=1),
+                                  observation)
+            assert (env.page.evaluate(box), outcome.note) == (0 if turn % 2 else 100, None)
+        outcome = env.execute(Scroll(start_box=at(env, observation, 800, 500), direction="up", step=1), observation)
+        assert (env.page.evaluate("() => scrollY"), outcome.note) == (0, None)  # nothing to scroll: not awaited
+        env.page.evaluate("() => document.getElementById('box').addEventListener('wheel', (e) => e.preventDefault(), "
+                          "{passive: false})")
+        outcome = env.execute(Scroll(start_box=at(env, observation, 140, 100), direction="down", step=1), observation)
+        assert env.page.evaluate(box) == 0
+        assert outcome.note == "The page took the wheel event itself (it cancelled the scrolling)."
+
+
 def test_pixel_mode_speaks_only_the_desktop_grammar(browser, site):
     with pixel_env(browser, site) as env:
         observation = env.observe()

@@ -24,6 +24,7 @@ from .js import (
     VIEWPORT_JS,
 )
 from .keys import playwright_combo
+from .wheel import wheel
 
 
 @dataclass(frozen=True)
@@ -203,9 +204,9 @@ class SomActions:
             locator = self._locator(element, seen)
             pixels = self._pixels(element, seen, observation)
             if locator is None:
-                self.session.page.mouse.move(*self._center(element))
-                self.session.page.mouse.wheel(0, 400 if down else -400)
-                return Outcome(pixels=pixels, detail=f"scrolled {direction} at [{target}]")
+                x, y = self._center(element)
+                note = wheel(self.session.page, x, y, 400 if down else -400, self.session.options.action_timeout_s)
+                return Outcome(pixels=pixels, detail=f"scrolled {direction} at [{target}]", note=note)
             result = locator.evaluate(SCROLL_ELEMENT_JS, down)
         detail = f"scrolled the {result['what']} {direction} by {abs(round(result['moved']))} px"
         return Outcome(pixels=pixels, detail=detail, note=_scroll_note(result, direction))
@@ -250,10 +251,9 @@ class PixelActions:
             return Outcome(detail=f"pressed {combo}")
         if kind == "scroll":
             x, y, pixel = self._point(action.start_box, observation, seen)
-            page.mouse.move(x, y)
-            delta = action.step * self.session.options.scroll_step_px
-            page.mouse.wheel(0, delta if action.direction == "down" else -delta)
-            return Outcome(pixels=[pixel], detail=f"scrolled {action.direction} {action.step} steps")
+            delta = action.step * self.session.options.scroll_step_px * (1 if action.direction == "down" else -1)
+            note = wheel(page, x, y, delta, self.session.options.action_timeout_s)
+            return Outcome(pixels=[pixel], detail=f"scrolled {action.direction} {action.step} steps", note=note)
         if kind == "WAIT":
             return _wait(self.session)
         if kind in ("DONE", "FAIL"):
