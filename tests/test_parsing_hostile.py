@@ -4,7 +4,6 @@ and the run's records stay valid JSON whatever string the model or server return
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from glmv_agent.profiles import get_profile, profile_keys
 from glmv_agent.recording import MAX_RECORDED_TEXT, RunRecorder, RunSummary, StepRecord
 from glmv_agent.testing import FakeEnvironment
 from tests.support import FakeOpenAIServer, Reply
+from tests.support.timing import CpuClock
 
 KEYS = profile_keys()
 DEEP = "[" * 200 + "1" + "]" * 200
@@ -55,7 +55,8 @@ def test_e_surrogate_pairs_decode_as_json_loads_does() -> None:
     assert decision.action.wire() == {"type": "answer", "text": "ok 😀"}
 
 
-# Time bounds read time.thread_time(): the CPU time of this thread, so a busy machine does not fail them.
+# Time bounds read CpuClock: the CPU time of this thread without garbage collection, so a busy machine or a big
+# test process does not fail them.
 HOSTILE_UNITS = [" ", "<", "|", "<|", "< |", "{", "[", "\\", '"', "'", "do(", "Action: ", "Memory ", "Type [1]; [",
                  "<think>", "</think>", '{"action_type": "', "type(content='", "\\u", "9", "Scroll ", "<\n", ")"]
 
@@ -66,12 +67,12 @@ def test_e_64_kb_of_one_hostile_unit_fails_fast_in_every_grammar(unit: str) -> N
     for key in KEYS:
         profile = get_profile(key)
         for tail in ("", "x", "]"):
-            started = time.thread_time()
-            try:
-                profile.parse(text + tail)
-            except ParseError:
-                pass
-            assert time.thread_time() - started < 0.1, (key, unit, tail)
+            with CpuClock() as clock:
+                try:
+                    profile.parse(text + tail)
+                except ParseError:
+                    pass
+            assert clock.seconds < 0.1, (key, unit, tail)
 
 
 def test_e_time_grows_linearly_with_the_length() -> None:
@@ -79,10 +80,9 @@ def test_e_time_grows_linearly_with_the_length() -> None:
         text = ('<think>a</think>Action: {"action_type": "click", "box_2d": [[1,' + "<| " * size)[: size * 3]
         best = 1e9
         for _ in range(3):
-            started = time.thread_time()
-            with pytest.raises(ParseError):
+            with CpuClock() as clock, pytest.raises(ParseError):
                 get_profile("glm-4.5v/mobile").parse(text)
-            best = min(best, time.thread_time() - started)
+            best = min(best, clock.seconds)
         return best
 
     assert cost(160_000) < 30 * max(cost(10_000), 1e-3)  # 16x the input: far from the 256x of a quadratic
@@ -91,10 +91,9 @@ def test_e_time_grows_linearly_with_the_length() -> None:
 def test_e_a_50_mb_reply_is_refused_at_once() -> None:
     text = 'Action: {"action_type": "wait"} ' * 1_700_000
     profile = get_profile("glm-4.5v/mobile")
-    started = time.thread_time()
-    with pytest.raises(ParseError, match="degenerate output"):
+    with CpuClock() as clock, pytest.raises(ParseError, match="degenerate output"):
         profile.parse(text)
-    assert time.thread_time() - started < 0.1
+    assert clock.seconds < 0.1
 
 
 def test_e_summary_and_steps_stay_valid_json_whatever_the_strings(tmp_path: Path) -> None:
