@@ -64,13 +64,14 @@ LEAVES = ["nav.html", "img.html", "frame.html", "fetch.html", "popup.html", "met
 
 
 def _leave(browser, url: str, allowed: list[str], done: Callable[[list[str]], bool]) -> list[str]:  # noqa: ANN001
-    """Open ``url`` (clicking its link when it has one) and observe until ``done(notes so far)`` (5 s at most)."""
+    """Open ``url`` (clicking its link when it has one) and observe until ``done(notes so far)`` (30 s at most: a
+    loaded machine may take seconds; a page that does leave takes one look)."""
     notes: list[str] = []
     with WebEnvironment.from_browser(browser, WebOptions(url=url, wait_seconds=0, allowed_domains=allowed)) as env:
         links = env.page.locator("a")
         if links.count():
             links.first.click()
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30
         while not done(notes) and time.monotonic() < deadline:
             env.page.wait_for_timeout(50)
             notes += env.observe().notes
@@ -95,7 +96,8 @@ def test_without_an_allowlist_each_page_does_reach_the_other_origin(browser, ori
 def test_redirects_within_the_allowed_site_still_work(browser, origin):  # noqa: ANN001
     options = WebOptions(url=origin.url + "home.html", wait_seconds=0, allowed_domains=["127.0.0.1"])
     with WebEnvironment.from_browser(browser, options) as env:
-        assert env.page.evaluate("() => document.images[0].complete && document.images[0].naturalWidth === 0")
+        env.page.wait_for_function("() => document.images[0].complete")  # the image's hops are over
+        assert env.page.evaluate("() => document.images[0].naturalWidth === 0")  # an HTML page is not an image
         env.page.locator("a").click()
         env.page.wait_for_url(origin.url + "second.html")
         assert env.page.title() == "Second page"
@@ -136,7 +138,7 @@ def test_ipv6_literals_work_bare_and_bracketed(browser, elsewhere, entry):  # no
     with PageServer({"/six.html": (200, {}, page)}, host="::1") as six:
         options = WebOptions(url=six.url + "six.html", wait_seconds=0, allowed_domains=[entry])
         with WebEnvironment.from_browser(browser, options) as env:
-            env.page.wait_for_timeout(300)
+            env.page.wait_for_function("() => document.images[0].complete")  # its request was refused, and counted
             assert env.page.locator("p").text_content() == "six"
             assert any("127.0.0.1" not in n and "127.0.0.2" in n for n in env.observe().notes)
     assert elsewhere.hits == []
