@@ -5,19 +5,23 @@ Screenshots are resized on the client to exactly the size the GLM-V image proces
 match the pixels the model sees. Model coordinates are thousandths of the image, so the resize never changes
 where an action lands (see :mod:`glmv_agent.geometry`).
 
-Defaults were measured on Chromium screenshots (2 cores, Pillow with libjpeg-turbo). At 1920x1080 the bicubic
-resize costs ~30 ms; JPEG quality 90 with 4:4:4 chroma then encodes in ~7 ms at 45 dB PSNR (UI text stays sharp)
-and is accepted by every server. PNG (zlib level 1, lossless) takes ~50 ms and WebP (fastest method) ~30-40 ms;
-WebP is 2.5-4x smaller than JPEG, worth it on slow links to a remote endpoint.
+Defaults were measured on Chromium screenshots and synthetic screens (2 cores, Pillow 13 with libjpeg-turbo and
+libwebp 1.6; CPU time of the encoding thread, docs/core.md). At 1920x1080 the near-identity grid resize costs ~1 ms.
+Lossy WebP (quality 90, fastest method) then costs 31-43 ms for 0.25-0.41x the bytes of a naive PNG (0.9x on a
+flat screen of text and solid colours) at 41-46 dB PSNR; lossless WebP (fastest method) costs 20-40 ms and sends
+0.2-0.3x on rendered pages but 200 ms and 0.7x on photo-like content, so lossy stays the default and
+``webp-lossless`` is the option for exact pixels. JPEG (quality 90, 4:4:4) costs ~6 ms and is what the hosted GLM
+API gets. Every encoder here releases the GIL, so images encoded on worker threads use every core.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import os
 import weakref
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 from urllib.parse import urlparse
 
@@ -25,8 +29,8 @@ from PIL import Image
 
 from .geometry import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, smart_resize
 
-ImageFormat = Literal["jpeg", "png", "webp"]
-FormatChoice = Literal["auto", "jpeg", "png", "webp"]
+ImageFormat = Literal["jpeg", "png", "webp", "webp-lossless"]
+FormatChoice = Literal["auto", "jpeg", "png", "webp", "webp-lossless"]
 
 DEFAULT_FORMAT: ImageFormat = "jpeg"
 # Hosts of the hosted GLM API, which documents JPEG/PNG input; everything else (vLLM, SGLang decode with Pillow)
@@ -36,8 +40,11 @@ NEAR_IDENTITY = 0.02  # grid within 2% of the screenshot on both axes: nearest-n
 DEFAULT_QUALITY = 90
 PNG_COMPRESS_LEVEL = 1  # zlib level 1: ~3x faster than Pillow's default 6 on screenshots, a few % larger
 WEBP_METHOD = 0  # fastest WebP method; higher methods cost 3-10x the time for a few % fewer bytes
+# Lossless WebP's effort at the fastest method: 100 gives the smallest files on UI screens for ~10% more time than
+# 0, which on flat screens comes out 4-5x larger than PNG.
+WEBP_LOSSLESS_EFFORT = 100
 
-_MIME: dict[str, str] = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+_MIME: dict[str, str] = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "webp-lossless": "image/webp"}
 
 
 def grid_size(
@@ -76,22 +83,42 @@ def resolve_format(choice: FormatChoice, base_url: str | None = None) -> ImageFo
     return "webp"
 
 
-_MEMO: OrderedDict[tuple[int, Any], tuple[Any, Any]] = OrderedDict()
-_MEMO_SIZE = 32
+_CACHE: dict[int, dict[Any, Any]] = {}  # id(image) -> {key: value}; an entry lives exactly as long as its image
 
 
 def memo(img: Image.Image, key: Any, compute: Callable[[Image.Image], Any]) -> Any:
-    """``compute(img)`` remembered per image object (history screenshots are re-sent every step)."""
-    slot = (id(img), key)
-    hit = _MEMO.get(slot)
-    if hit is not None and hit[0]() is img:
-        _MEMO.move_to_end(slot)
-        return hit[1]
+    """``compute(img)`` remembered for as long as ``img`` lives (history screenshots are re-sent every step).
+
+    Entries belong to image objects, not to a fixed-size table, so concurrent episodes never evict each other's;
+    an entry goes when its image is garbage-collected. Thread-safe: at worst two threads compute the same value.
+    A value that is ``img`` itself is not kept (it would keep its own image alive).
+    """
+    values = _CACHE.get(id(img))
+    if values is None:
+        values = _CACHE[id(img)] = {}
+        weakref.finalize(img, _CACHE.pop, id(img), None)
+    if key in values:
+        return values[key]
     value = compute(img)
-    _MEMO[slot] = (weakref.ref(img), value)
-    while len(_MEMO) > _MEMO_SIZE:
-        _MEMO.popitem(last=False)
+    if value is not img:
+        values[key] = value
     return value
+
+
+def cached_entries() -> int:
+    """How many images hold cached values (tests and benchmarks: the cache follows the images' lifetime)."""
+    return len(_CACHE)
+
+
+_POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="glmv-image")
+
+
+def map_images(images: Sequence[Image.Image], compute: Callable[[Image.Image], Any]) -> list[Any]:
+    """``[compute(i) for i in images]``, on worker threads when there are several (Pillow's encoders and
+    resamplers release the GIL, so the images are encoded on all cores at once)."""
+    if len(images) < 2:
+        return [compute(image) for image in images]
+    return list(_POOL.map(compute, images))
 
 
 def half_size(img: Image.Image) -> Image.Image:
@@ -105,7 +132,8 @@ def half_size(img: Image.Image) -> Image.Image:
 
 
 def encode_image(img: Image.Image, fmt: ImageFormat = DEFAULT_FORMAT, quality: int = DEFAULT_QUALITY) -> bytes:
-    """``img`` encoded as JPEG (4:4:4), PNG (fast zlib level) or WebP (fastest method)."""
+    """``img`` encoded as JPEG (4:4:4), PNG (fast zlib level), WebP or lossless WebP (both at the fastest method);
+    ``quality`` applies to JPEG and lossy WebP. Raises ValueError for an unknown format or quality."""
     if fmt not in _MIME:
         raise ValueError(f"unknown image format {fmt!r}: use one of {', '.join(_MIME)}")
     if not 1 <= quality <= 100:
@@ -117,6 +145,8 @@ def encode_image(img: Image.Image, fmt: ImageFormat = DEFAULT_FORMAT, quality: i
         img.save(buffer, format="JPEG", quality=quality, subsampling=0, optimize=False)
     elif fmt == "png":
         img.save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+    elif fmt == "webp-lossless":
+        img.save(buffer, format="WEBP", lossless=True, quality=WEBP_LOSSLESS_EFFORT, method=WEBP_METHOD)
     else:
         img.save(buffer, format="WEBP", quality=quality, method=WEBP_METHOD)
     return buffer.getvalue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import io
 
 import pytest
@@ -11,7 +12,16 @@ from hypothesis import strategies as st
 from PIL import Image, ImageChops, ImageDraw, ImageStat, JpegImagePlugin
 
 from glmv_agent.geometry import pixel_to_model, point_to_pixels
-from glmv_agent.imaging import encode_data_url, encode_image, grid_size, half_size, prepare_image
+from glmv_agent.imaging import (
+    cached_entries,
+    encode_data_url,
+    encode_image,
+    grid_size,
+    half_size,
+    map_images,
+    memo,
+    prepare_image,
+)
 
 SIZES = {"phone": (1080, 2400), "desktop": (1920, 1080), "4k": (3840, 2160)}
 GRID = {"phone": (1092, 2408), "desktop": (1932, 1092), "4k": (3220, 1792)}
@@ -64,14 +74,22 @@ def test_half_size_thumbnail() -> None:
     assert half.getpixel((482, 200)) == (0, 0, 0) and half.getpixel((483, 200)) == (255, 255, 255)
 
 
-@pytest.mark.parametrize(("fmt", "mime"), [("jpeg", "image/jpeg"), ("png", "image/png"), ("webp", "image/webp")])
+@pytest.mark.parametrize(("fmt", "mime"), [("jpeg", "image/jpeg"), ("png", "image/png"), ("webp", "image/webp"),
+                                           ("webp-lossless", "image/webp")])
 def test_data_urls_decode_to_the_same_size_and_format(fmt: str, mime: str) -> None:
     image = prepare_image(ui_screen((1080, 2400)))
     url = encode_data_url(image, fmt)
     prefix = f"data:{mime};base64,"
     assert url.startswith(prefix)
     decoded = Image.open(io.BytesIO(base64.b64decode(url[len(prefix):])))
-    assert decoded.format == fmt.upper() and decoded.size == image.size
+    assert decoded.format == fmt.split("-")[0].upper() and decoded.size == image.size
+
+
+def test_lossless_webp_keeps_every_pixel_and_beats_png_on_a_rendered_screen() -> None:
+    image = prepare_image(ui_screen((1080, 2400)))
+    data = encode_image(image, "webp-lossless")
+    assert Image.open(io.BytesIO(data)).convert("RGB").tobytes() == image.tobytes()
+    assert len(data) < len(encode_image(image, "png"))
 
 
 def test_jpeg_keeps_full_chroma_and_png_is_lossless() -> None:
@@ -95,10 +113,28 @@ def test_default_encoding_is_faithful_and_smaller_than_full_resolution_png() -> 
 
 def test_bad_encoding_arguments_say_what_is_allowed() -> None:
     image = Image.new("RGB", (28, 28))
-    with pytest.raises(ValueError, match="use one of jpeg, png, webp"):
+    with pytest.raises(ValueError, match="use one of jpeg, png, webp, webp-lossless"):
         encode_image(image, "gif")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="1..100"):
         encode_image(image, "jpeg", quality=0)
+
+
+def test_the_cache_keeps_every_live_image_of_many_episodes_and_forgets_dead_ones() -> None:
+    before = cached_entries()
+    screens = [Image.new("RGB", (56, 56), (n, n, n)) for n in range(40)]  # 16 episodes' current and history images
+    computed: list[int] = []
+
+    def encode(image: Image.Image) -> bytes:
+        computed.append(id(image))
+        return encode_image(image, "png")
+
+    first = map_images(screens, lambda image: memo(image, "png", encode))
+    again = [memo(image, "png", encode) for image in reversed(screens)]  # the next step re-sends all of them
+    assert len(computed) == 40 and again == first[::-1]  # none was evicted and encoded twice
+    assert cached_entries() == before + 40
+    del screens
+    gc.collect()
+    assert cached_entries() == before  # entries die with their images: nothing to evict, nothing left behind
 
 
 @st.composite

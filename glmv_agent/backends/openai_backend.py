@@ -25,8 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from ..errors import BackendError, BackendTimeout, ConfigError
 from ..geometry import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
-from ..imaging import JPEG_ONLY_HOSTS, FormatChoice, encode_data_url, memo, prepare_image, resolve_format
-from ..types import ChatMessage, Completion, GenerationParams, TextPart, Usage
+from ..imaging import JPEG_ONLY_HOSTS, FormatChoice, encode_data_url, map_images, memo, prepare_image, resolve_format
+from ..types import ChatMessage, Completion, GenerationParams, ImagePart, TextPart, Usage
 from .thinking import Exchange, Pass, drive, exchange, first_pass_tokens
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class EndpointConfig(BaseModel):
     model: str = ""  # empty: the first model the server lists at /models
     timeout_s: float = Field(180.0, gt=0)
     max_retries: int = Field(3, ge=0)  # the openai client's: on 408/409/429/5xx, connection errors, timeouts
-    image_format: FormatChoice = "auto"  # auto: WebP, or JPEG for the hosted GLM API
+    image_format: FormatChoice = "auto"  # auto: lossy WebP, or JPEG for the hosted GLM API; webp-lossless: exact
     image_quality: int = Field(90, ge=1, le=100)
     min_pixels: int = Field(DEFAULT_MIN_PIXELS, gt=0)
     max_pixels: int = Field(DEFAULT_MAX_PIXELS, gt=0)
@@ -98,8 +98,10 @@ def to_openai_messages(messages: list[ChatMessage], config: EndpointConfig) -> l
     """ChatMessages as OpenAI messages: parts in order, images resized to the grid and sent as data URLs.
 
     Text-only system and assistant turns go as plain strings (every OpenAI-compatible server takes those);
-    user turns always as a list of parts.
+    user turns always as a list of parts. Images not encoded before are encoded at once on worker threads.
     """
+    images = [part.image for message in messages for part in message.content if isinstance(part, ImagePart)]
+    urls = iter(map_images(images, lambda image: image_url(image, config)))
     out: list[dict[str, Any]] = []
     for message in messages:
         if message.role != "user" and all(isinstance(p, TextPart) for p in message.content):
@@ -110,8 +112,7 @@ def to_openai_messages(messages: list[ChatMessage], config: EndpointConfig) -> l
             if isinstance(part, TextPart):
                 parts.append({"type": "text", "text": part.text})
             else:
-                url = image_url(part.image, config)
-                parts.append({"type": "image_url", "image_url": {"url": url}})
+                parts.append({"type": "image_url", "image_url": {"url": next(urls)}})
         out.append({"role": message.role, "content": parts})
     return out
 
