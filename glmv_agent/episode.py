@@ -296,6 +296,7 @@ class Episode:
         self.recorder.add_step(record)
         log.info("step %d: %s %s", record.index, (record.action or {}).get("type"), record.error or "")
         if self.s.hooks.on_step is not None:
+            self.recorder.wait_for_images(record)  # a hook may read the step's screenshots from the run folder
             self.s.hooks.on_step(record)
 
     def _scrub(self, record: StepRecord) -> None:

@@ -19,6 +19,7 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from .errors import ConfigError, RecordError
+from .trajectory import SUFFIX, TrajectoryWriter
 from .types import Usage
 
 MAX_RECORDED_TEXT = 100_000  # characters of one reply field one step keeps
@@ -138,6 +139,7 @@ class RunRecorder:
             self._steps = (self.run_dir / "steps.jsonl").open("a", encoding="utf-8")
         except OSError as exc:
             raise ConfigError(str(self._unwritable(exc))) from None
+        self._images = TrajectoryWriter(self.run_dir)
         try:
             self.write_summary()
         except RecordError as exc:
@@ -148,16 +150,21 @@ class RunRecorder:
         return RecordError(f"cannot write the run folder {self.run_dir}: {_reason(exc)}")
 
     def save_screenshot(self, index: int, image: Image.Image, suffix: str = "") -> str:
-        """Save a step's screenshot once (PNG, fast compression); return its path relative to the run folder."""
+        """Save a step's screenshot once, lossless, on a background thread (:mod:`.trajectory`); return its path
+        relative to the run folder. :meth:`wait_for_images` or :meth:`finish` make sure it is written."""
         key = (index, suffix)
         if key not in self._saved:
-            name = f"screenshots/step_{index:03d}{suffix}.png"
+            name = f"screenshots/step_{index:03d}{suffix}{SUFFIX}"
             try:
-                image.save(self.run_dir / name, format="PNG", compress_level=1)
+                self._images.save(name, image)  # an earlier background write that failed raises here
             except OSError as exc:
                 raise self._unwritable(exc) from None
             self._saved[key] = name
         return self._saved[key]
+
+    def wait_for_images(self, record: StepRecord) -> None:
+        """Block until the screenshots ``record`` names are written (for readers of the run folder mid-run)."""
+        self._images.wait([record.screenshot, record.marked_screenshot])
 
     @staticmethod
     def make_recordable(record: StepRecord) -> None:
@@ -191,6 +198,9 @@ class RunRecorder:
             raise self._unwritable(exc) from None
 
     def finish(self, status: str, answer: str | None = None, error: str | None = None) -> None:
+        """Wait for the screenshots still being written, then write the final summary (even when a screenshot
+        could not be written: that error is raised after)."""
+        failed = self._flush_images()
         self.summary.status = status
         self.summary.answer = answer
         self.summary.error = error
@@ -202,3 +212,12 @@ class RunRecorder:
                 self._steps.close()
             except OSError:  # the last buffered write failed too: the error that ended the run already says so
                 pass
+        if failed is not None:
+            raise self._unwritable(failed) if isinstance(failed, OSError) else failed
+
+    def _flush_images(self) -> Exception | None:
+        try:
+            self._images.flush()
+        except Exception as exc:  # noqa: BLE001 - raised by finish() once the summary is written
+            return exc
+        return None
