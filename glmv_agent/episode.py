@@ -26,6 +26,7 @@ from .errors import (
     ThinkingCut,
     UserAbort,
 )
+from .history import history_item, remember
 from .oversight.guard import WAIT_TYPES, Guard, screen_changed
 from .oversight.secrets import SecretStore
 from .parsing import parse_completion, split_reasoning
@@ -185,7 +186,7 @@ class Episode:
     def _act(self, observation: Observation, decision: Decision, record: StepRecord) -> Machine:
         self._phase(record.index, "execute")
         started = time.perf_counter()
-        item = HistoryItem(decision=decision, raw=decision.raw, screenshot=observation.screenshot, app=observation.app)
+        item = history_item(self.s.profile, decision, observation)
         if not self._allowed(decision, observation, record, item):
             return
         try:
@@ -218,7 +219,7 @@ class Episode:
         record.detail = self.secrets.redact(outcome.detail) or ""
         if isinstance(decision.action, Answer):
             self.answer = decision.action.text
-        self.history.append(item)
+        remember(self.history, item, self.s.profile)
         self._emit(record)
 
     def _agent_action(self, action: Any, observation: Observation,
@@ -269,7 +270,7 @@ class Episode:
         self.recorder.summary.actions.refused += 1
         item.error = message
         self.notes = [message]
-        self.history.append(item)
+        remember(self.history, item, self.s.profile)
         self._emit(record)
         return False
 

@@ -149,7 +149,12 @@ class Decision(BaseModel):
 
 
 class HistoryItem(BaseModel):
-    """One earlier step as prompt material."""
+    """One earlier step as prompt material.
+
+    ``screenshot``: the step's full screenshot, kept only while it is the latest step (the episode drops it after,
+    see :mod:`glmv_agent.history`). ``thumbnail``: the copy the profile sends again in later prompts (GLM desktop:
+    half size, for the last four steps), None for profiles that never re-send a screenshot.
+    """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     decision: Decision | None = None
@@ -158,6 +163,7 @@ class HistoryItem(BaseModel):
     note: str | None = None
     app: str | None = None
     screenshot: Image.Image | None = None
+    thumbnail: Image.Image | None = None
 
 
 @runtime_checkable

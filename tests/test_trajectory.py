@@ -1,8 +1,9 @@
 """The record off the critical path: screenshots written lossless in the background, the model never waiting for
-them, every one on disk when the run ends (aborted runs too)."""
+them, every one on disk when the run ends (aborted runs too), and an episode's memory flat however long it runs."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import threading
@@ -18,11 +19,13 @@ from glmv_agent.backends.openai_backend import EndpointConfig, OpenAIBackend
 from glmv_agent.profiles import get_profile
 from glmv_agent.recording import RunRecorder, RunSummary
 from glmv_agent.testing import FakeEnvironment
-from glmv_agent.types import Observation
+from glmv_agent.types import Observation, Platform
 from tests.support.openai_server import FakeOpenAIServer
 
 CLICK = 'Memory: None\nReason: r\nAction: {"action_type": "click", "box_2d": [[100,200,300,400]]}'
 DONE = 'Memory: None\nReason: r\nAction: {"action_type": "status", "goal_status": "complete"}'
+DESKTOP_CLICK = "I click.\n<|begin_of_box|>left_click(start_box='[500,500]')<|end_of_box|>\nMemory:\n[]"
+DESKTOP_DONE = "Done.\n<|begin_of_box|>DONE()<|end_of_box|>\nMemory:\n[]"
 
 
 class GatedImage(Image.Image):
@@ -118,3 +121,39 @@ def test_a_screenshot_that_cannot_be_written_fails_the_finish_after_the_summary(
     with pytest.raises(OSError):
         recorder.finish("complete")
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["status"] == "complete"
+
+
+class CountingScreens(FakeEnvironment):
+    """Notes, at each look, how many bytes of images the whole process still holds (previous screens included)."""
+
+    def __init__(self, platform: Platform, size: tuple[int, int]) -> None:
+        super().__init__(platform=platform, size=size)
+        self.held: list[int] = []
+
+    def observe(self) -> Observation:
+        gc.collect()
+        images = [o for o in gc.get_objects() if isinstance(o, Image.Image)]
+        self.held.append(sum(image.width * image.height * len(image.getbands()) for image in images))
+        return super().observe()
+
+
+@pytest.mark.parametrize(("model", "platform", "click", "done", "screens"), [
+    ("glm-4.5v/mobile", Platform.MOBILE, CLICK, DONE, 1.0),  # the last screen only (no-effect detection)
+    ("glm-4.5v/desktop", Platform.DESKTOP, DESKTOP_CLICK, DESKTOP_DONE, 2.0),  # + four half-size ones it re-sends
+])
+def test_memory_stays_flat_over_a_long_episode(tmp_path: Path, model: str, platform: Platform, click: str,
+                                                done: str, screens: float) -> None:
+    size = (960, 540)
+    env = CountingScreens(platform, size)
+    steps = 12
+    with FakeOpenAIServer([click] * (steps - 1) + [done], latency_s=0.05) as server:
+        backend = OpenAIBackend(EndpointConfig(base_url=server.base_url, model="m"))
+        result = Agent(get_profile(model), backend, env,
+                       AgentConfig(run_dir=tmp_path / "run", write_report=False, max_steps=steps)).run("t")
+        sent = [len(r.images()) for r in server.chat_requests]
+    assert result.status == "complete" and len(env.held) == steps
+    screen = size[0] * size[1] * 3
+    # before: one more full screenshot per step (12 at the end); now flat, with room for one write still queued
+    assert max(env.held[3:]) <= (screens + 1.5) * screen, [round(h / screen, 2) for h in env.held]
+    if platform is Platform.DESKTOP:  # the protocol still gets its four earlier screenshots at half size
+        assert sent == [1, 2, 3, 4, 5, 5, 5, 5, 5, 5, 5, 5]

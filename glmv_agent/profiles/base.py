@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import ClassVar
 
+from PIL import Image
+
 from ..errors import ConfigError
 from ..types import GenerationParams, HistoryItem, ImagePart, Platform, TextPart
 from .templates import load_template
@@ -67,6 +69,7 @@ class ProfileBase:
     # this when the profile is built, so a misspelled placeholder fails before any model call.
     templates: ClassVar[Mapping[str, frozenset[str]]] = {}
     options: ClassVar[frozenset[str]] = frozenset()  # settings get_profile passes on (e.g. "lang")
+    history_images: ClassVar[int] = 0  # earlier steps whose screenshot render() sends again (their thumbnails)
 
     def __init__(self, prompt_dir: Path | None = None) -> None:
         self.prompt_dir = prompt_dir
@@ -112,6 +115,11 @@ class ProfileBase:
     @staticmethod
     def image(img) -> ImagePart:  # noqa: ANN001 - PIL image
         return ImagePart(image=img)
+
+    def history_image(self, screenshot: Image.Image) -> Image.Image | None:
+        """The copy of a step's screenshot that render() sends again in later prompts (HistoryItem.thumbnail);
+        None: this profile never re-sends an earlier screenshot, so none is kept in memory."""
+        return None
 
     @staticmethod
     def executed(history: list[HistoryItem]) -> list[HistoryItem]:

@@ -106,17 +106,30 @@ def _latest_memory(history: list[HistoryItem]) -> str:
     return "[]"
 
 
+def _thumbnail(item: HistoryItem) -> Any:
+    """The half-size screenshot of an earlier step: kept by the episode, or made from a full screenshot a caller
+    put on the item; None when neither is there."""
+    if item.thumbnail is not None:
+        return item.thumbnail
+    return half_size(item.screenshot) if item.screenshot is not None else None
+
+
 class _DesktopProfile(ProfileBase):
     platform = Platform.DESKTOP
+    history_images = MAX_HISTORY_IMAGES
 
     def parse(self, text: str, *, tail: bool = False) -> Decision:
         return parse_desktop(text, tail)
 
+    def history_image(self, screenshot: Any) -> Any:
+        """Half size: what the GLM desktop protocol sends for each of the last four steps."""
+        return half_size(screenshot)
+
     @staticmethod
     def recent_images(steps: list[HistoryItem]) -> list[Any]:
         """Half-size screenshots of the last (up to 4) steps, oldest first."""
-        recent = steps[-MAX_HISTORY_IMAGES:]
-        return [half_size(item.screenshot) for item in recent if item.screenshot is not None]
+        thumbnails = [_thumbnail(item) for item in steps[-MAX_HISTORY_IMAGES:]]
+        return [image for image in thumbnails if image is not None]
 
 
 @register("glm-4.1v/desktop")
@@ -160,11 +173,12 @@ class Glm45vDesktopProfile(_DesktopProfile):
             decision = item.decision
             assert decision is not None
             step_line = f" Thought: {decision.thought}\nAction: {decision.action_text}"
-            if index < len(steps) - with_images or item.screenshot is None:
+            thumbnail = _thumbnail(item) if index >= len(steps) - with_images else None
+            if thumbnail is None:
                 current += f"\nstep {index + 1}: Screenshot:(Omitted in context.){step_line}"
                 continue
             current += f"\nstep {index + 1}: Screenshot:"
-            content += [self.text(current), self.image(half_size(item.screenshot))]
+            content += [self.text(current), self.image(thumbnail)]
             current = step_line
         tail = self.fill(
             "glm45v_desktop_tail.txt", memory=_latest_memory(steps),
