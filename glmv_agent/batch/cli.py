@@ -56,6 +56,7 @@ def register_commands(sub: Any) -> None:
     add_platform_arguments(batch)
     batch.add_argument("--device", action="append", dest="device_list", metavar="DEVICE",
                        help="a phone to share out (repeat for several); episodes wait for a free one")
+    add_ray_argument(batch)
     batch.set_defaults(func=cmd_batch)
 
 
@@ -66,6 +67,21 @@ def _oversight(args: argparse.Namespace) -> tuple[Guard | None, SecretStore]:
                           "use --policy rules (an action they send to confirmation is not run)")
     guard = Guard(Policy.load(args.policy)) if args.policy else None
     return guard, SecretStore.from_sources(args.secret, args.secrets_file)
+
+
+def add_ray_argument(parser: Any) -> None:
+    parser.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS",
+                        help="run the episodes as Ray tasks, one actor per device or browser: 'local' starts Ray on "
+                             "this machine, an address (or nothing: this node's cluster) joins one; docs/batch.md")
+
+
+def make_runner(args: argparse.Namespace, build: Any, **options: Any) -> BatchRunner:
+    """The local runner, or the Ray one when ``--ray`` was given (same results file, resume and shards)."""
+    if getattr(args, "ray", None):
+        from .ray_runner import RayBatchRunner
+
+        return RayBatchRunner(build, args.out, args.concurrency, address=args.ray, **options)
+    return BatchRunner(build, args.out, args.concurrency, **options)
 
 
 def _builder(args: argparse.Namespace) -> Any:
@@ -115,7 +131,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                                    f"({outcome.duration_s:.1f}s)", markup=True)
 
         build, shared = _builder(args)
-        runner = BatchRunner(build, args.out, args.concurrency, devices, args.model_limit, done)
+        runner = make_runner(args, build, slots=devices, model_limit=args.model_limit, on_done=done)
         done_before = finished_ids(runner.results)
         progress.advance(bar, sum(task.id in done_before for task in tasks))
         config = AgentConfig(max_steps=args.max_steps, write_report=False)

@@ -183,25 +183,22 @@ class BatchRunner:
 
     async def arun(self, tasks: list[BatchTask], config: AgentConfig | None = None) -> list[EpisodeOutcome]:
         """Run the tasks not yet in results.jsonl; return the outcomes of this run."""
-        check_ids(tasks)
-        check_judges(tasks)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        _repair(self.results)
-        done = finished_ids(self.results)
-        pending = [task for task in tasks if task.id not in done]
-        slots: asyncio.Queue[str | None] = asyncio.Queue()
-        for slot in self.slots or [None] * self.concurrency:
-            slots.put_nowait(slot)
+        pending = self.pending(tasks)
+        if not pending:
+            return []
+        lanes: asyncio.Queue[Any] = asyncio.Queue()
+        for lane in await self._open_lanes():
+            lanes.put_nowait(lane)
         limit, gate = asyncio.Semaphore(self.model_limit), asyncio.Semaphore(self.concurrency)
         lock = asyncio.Lock()
 
         async def one(task: BatchTask) -> EpisodeOutcome:
             async with gate:
-                slot = await slots.get()
+                lane = await lanes.get()
                 try:
-                    outcome = self.make_line(task, await self._episode(task, slot, limit, config or AgentConfig()))
+                    outcome = self.make_line(task, await self._run_in(lane, task, limit, config or AgentConfig()))
                 finally:
-                    slots.put_nowait(slot)
+                    lanes.put_nowait(lane)
             async with lock:
                 with self.results.open("a", encoding="utf-8") as handle:
                     handle.write(outcome.model_dump_json() + "\n")
@@ -209,14 +206,39 @@ class BatchRunner:
                 self.on_done(outcome)
             return outcome
 
-        return list(await asyncio.gather(*(one(task) for task in pending)))
+        try:
+            return list(await asyncio.gather(*(one(task) for task in pending)))
+        finally:
+            await self._close_lanes()
 
-    async def _episode(
+    def pending(self, tasks: list[BatchTask]) -> list[BatchTask]:
+        """Check the tasks, prepare the results folder (repairing a line cut by a kill) and return the tasks not
+        finished yet, in order (what resume means). Raises ConfigError for unusable ids or judges."""
+        check_ids(tasks)
+        check_judges(tasks)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        _repair(self.results)
+        done = finished_ids(self.results)
+        return [task for task in tasks if task.id not in done]
+
+    async def _open_lanes(self) -> list[Any]:
+        """What runs episodes, one at a time each: here the device slots (None: a fresh environment each)."""
+        return list(self.slots or [None] * self.concurrency)
+
+    async def _run_in(self, lane: Any, task: BatchTask, limit: asyncio.Semaphore, base: AgentConfig) -> EpisodeOutcome:
+        return await self.episode(task, lane, limit, base)
+
+    async def _close_lanes(self) -> None:
+        return None
+
+    async def episode(
         self, task: BatchTask, slot: str | None, limit: asyncio.Semaphore, base: AgentConfig
     ) -> EpisodeOutcome:
+        """Run one task in ``out_dir/episodes/<id>`` on ``slot`` and judge it; never raises (an episode that cannot
+        run is an ``error`` outcome)."""
         started = time.monotonic()
         run_dir = self.out_dir / "episodes" / folder_name(task.id)
-        _set_aside(run_dir)
+        set_aside(run_dir)
         config = base.model_copy(update={"run_dir": run_dir, "max_steps": task.max_steps or base.max_steps})
         parts: EpisodeParts | None = None
         try:
@@ -243,7 +265,7 @@ class BatchRunner:
         )
 
 
-def _set_aside(run_dir: Path) -> None:
+def set_aside(run_dir: Path) -> None:
     """Keep a folder left by an interrupted earlier run under another name, so the new run starts clean."""
     if not run_dir.exists():
         return

@@ -12,6 +12,7 @@ from .miniwob import DEFAULT_SCALE, DEFAULT_TASKS
 
 
 def register_commands(sub: Any) -> None:
+    from ..batch.cli import add_ray_argument
     from ..cli import add_endpoint_arguments
 
     parser = sub.add_parser("eval", help="measure task success on a benchmark scored by its own code (MiniWoB++)")
@@ -42,6 +43,7 @@ def register_commands(sub: Any) -> None:
     miniwob.add_argument("--temperature", type=float, default=0.0)
     miniwob.add_argument("--browser-executable", metavar="PATH", help="Chromium/Chrome binary")
     miniwob.add_argument("--headed", action="store_true", help="show the browsers (needs a display)")
+    add_ray_argument(miniwob)
     add_endpoint_arguments(miniwob)
     miniwob.set_defaults(func=cmd_miniwob)
 
@@ -112,7 +114,7 @@ async def _run(args: argparse.Namespace, settings: Any, console: Any) -> Any:
                       f"{outcome.steps} steps, {outcome.seconds:.1f}s, agent: {outcome.status}")
 
     try:
-        return await run_miniwob(settings, args.out, backend, on_done=done)
+        return await run_miniwob(settings, args.out, backend, on_done=done, ray=args.ray)
     finally:
         client = shared.get("client")
         if client is not None and hasattr(client, "aclose"):

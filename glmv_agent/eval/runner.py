@@ -8,6 +8,7 @@ run again); ``OUT/eval.json`` holds the settings that must match for a resumed r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -102,7 +103,16 @@ def _static_server(root: Path) -> Any:
     return StaticServer(root)
 
 
-def _builder(settings: EvalSettings, base_url: str, backend: Callable[[], Any]) -> Any:
+_PAGES: dict[str, Any] = {}  # this process's own pages server (each Ray actor serves its node's copy)
+
+
+def _pages_url() -> str:
+    if "server" not in _PAGES:
+        _PAGES["server"] = _static_server(pages_root())
+    return _PAGES["server"].url
+
+
+def _builder(settings: EvalSettings, base_url: str | None, backend: Callable[[], Any]) -> Any:
     from ..cli import make_environment, profile_key
 
     profile = get_profile(profile_key(settings.model, "web", settings.mode))
@@ -110,7 +120,7 @@ def _builder(settings: EvalSettings, base_url: str, backend: Callable[[], Any]) 
 
     def build(task: BatchTask, slot: str | None) -> EpisodeParts:
         name, seed = episodes[task.id]
-        args = _web_args(f"{base_url}miniwob/{name}.html", settings)
+        args = _web_args(f"{base_url or _pages_url()}miniwob/{name}.html", settings)
 
         def make() -> MiniWoBEpisode:
             return MiniWoBEpisode(make_environment(args), seed, settings.time_limit_s)
@@ -134,25 +144,33 @@ def _line(episodes: dict[str, tuple[str, int]]) -> Callable[[BatchTask, EpisodeO
 
 async def run_miniwob(
     settings: EvalSettings, out_dir: Path, backend: Callable[[], Any],
-    on_done: Callable[[EpisodeOutcome], None] | None = None,
+    on_done: Callable[[EpisodeOutcome], None] | None = None, ray: str | None = None,
 ) -> EvalSummary:
     """Run the episodes not yet in ``out_dir``, then write summary.json and summary.html over all of them.
 
-    ``backend()`` gives each episode its model backend (the same shared client, or a fresh replay). Raises
-    ConfigError for missing pages, a missing browser or settings that differ from the results already there.
+    ``backend()`` gives each episode its model backend (the same shared client, or a fresh replay). ``ray``: run
+    the episodes on Ray at that address (``local``: a Ray instance here), each actor serving its node's pages.
+    Raises ConfigError for missing pages, a missing browser or settings that differ from the results already there.
     """
     root = pages_root()
     check_resume(settings, out_dir)
     episodes = plan(settings)
     tasks = [BatchTask(id=key, task=f"MiniWoB++ {name} (the page states the task)", platform="web")
              for key, (name, _) in episodes.items()]
-    with _static_server(root) as server:
-        build, profile = _builder(settings, server.url, backend)
+    with contextlib.ExitStack() as stack:
+        base_url = None if ray else stack.enter_context(_static_server(root)).url
+        build, profile = _builder(settings, base_url, backend)
         params = profile.generation_defaults().model_copy(update={"temperature": settings.temperature})
         if settings.thinking is not None:
             params = params.model_copy(update={"thinking": settings.thinking})
         config = AgentConfig(max_steps=settings.max_steps, params=params, write_report=True)
-        runner = BatchRunner(build, out_dir, settings.concurrency, on_done=on_done, make_line=_line(episodes))
+        options: dict[str, Any] = {"on_done": on_done, "make_line": _line(episodes)}
+        if ray:
+            from ..batch.ray_runner import RayBatchRunner
+
+            runner = RayBatchRunner(build, out_dir, settings.concurrency, address=ray, **options)
+        else:
+            runner = BatchRunner(build, out_dir, settings.concurrency, **options)
         await runner.arun(tasks, config)
     outcomes = read_eval_results(out_dir)
     summary = summarize(outcomes, {**settings.model_dump(), "miniwob": miniwob_version()})
