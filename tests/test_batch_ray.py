@@ -65,3 +65,16 @@ def test_batch_on_ray_keeps_results_resume_and_shards(tmp_path: Path, local_ray:
     assert json.loads((out / "summary.json").read_text())["episodes"] == 3
     assert main(command) == 0  # everything in the shard is finished: nothing runs again
     assert (out / "results.jsonl").read_text().count("\n") == 3
+
+
+@pytest.mark.browser
+def test_eval_on_ray_scores_every_episode_by_its_page(tmp_path: Path, local_ray: Any) -> None:
+    script = replay(tmp_path / "replay.jsonl", ["Thought: t\nAction: Click [0]\nMemory_Updated: {}",
+                                                "Thought: t\nAction: ANSWER; <content>done</content>\nMemory_Updated: {}"])
+    out = tmp_path / "out"
+    assert main(["eval", "miniwob", "--tasks", "click-button", "--episodes", "2", "--replay", script, "--out",
+                 str(out), "--concurrency", "2", "--ray", "local"]) == 0
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert sorted(line["id"] for line in lines) == ["click-button-seed0", "click-button-seed1"]
+    assert all(line["status"] != "error" and line["verdict"]["source"] == "benchmark" for line in lines), lines
+    assert all((out / "episodes" / line["id"] / "steps.jsonl").is_file() for line in lines)

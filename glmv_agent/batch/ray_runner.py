@@ -129,6 +129,11 @@ class RayBatchRunner(BatchRunner):
 
     async def _open_lanes(self) -> list[Any]:
         ray = import_ray()
+        try:  # what every actor will unpickle: fail here, once, with the reason
+            ray.cloudpickle.loads(ray.cloudpickle.dumps(self.build))
+        except Exception as exc:  # noqa: BLE001 - any pickling error
+            reason = f"{type(exc).__name__}: {exc}"
+            raise ConfigError(f"the episode builder cannot be sent to Ray workers: {reason}") from None
         self._connected = connect(self.address)
         offered = set(ray.cluster_resources())
         self._lanes = [Lane(slot, self._actor(ray, slot, offered)) for slot in await super()._open_lanes()]
@@ -149,7 +154,8 @@ class RayBatchRunner(BatchRunner):
             log.warning("task %s: the Ray worker failed: %s", task.id, exc)
             if isinstance(exc, ray.exceptions.RayActorError):  # the lane's process died: give it a fresh one
                 lane.actor = self._actor(ray, lane.slot, set(ray.cluster_resources()))
-            error = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+            error = f"{type(exc).__name__}: {lines[0] if lines else ''}" + (f" ({lines[-1]})" if len(lines) > 1 else "")
             verdict = Verdict(detail="the episode's Ray worker failed, so nothing was judged")
             return EpisodeOutcome(id=task.id, status="error", success=False, error=error, verdict=verdict,
                                   slot=lane.slot)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -115,7 +116,7 @@ def _pages_url() -> str:
 def _builder(settings: EvalSettings, base_url: str | None, backend: Callable[[], Any]) -> Any:
     from ..cli import make_environment, profile_key
 
-    profile = get_profile(profile_key(settings.model, "web", settings.mode))
+    key = profile_key(settings.model, "web", settings.mode)
     episodes = plan(settings)
 
     def build(task: BatchTask, slot: str | None) -> EpisodeParts:
@@ -125,10 +126,16 @@ def _builder(settings: EvalSettings, base_url: str | None, backend: Callable[[],
         def make() -> MiniWoBEpisode:
             return MiniWoBEpisode(make_environment(args), seed, settings.time_limit_s)
 
-        return EpisodeParts(profile=profile, backend=backend(), make_environment=make,
+        # the profile is made where the episode runs (a Ray actor gets the builder, not loaded templates)
+        return EpisodeParts(profile=_profile(key), backend=backend(), make_environment=make,
                             instruction=lambda env: env.instruction, judge=judge_page)
 
-    return build, profile
+    return build, _profile(key)
+
+
+@functools.lru_cache(maxsize=4)
+def _profile(key: str) -> Any:
+    return get_profile(key)
 
 
 def _line(episodes: dict[str, tuple[str, int]]) -> Callable[[BatchTask, EpisodeOutcome], EpisodeOutcome]:
