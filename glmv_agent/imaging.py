@@ -114,11 +114,14 @@ _POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_
 
 
 def map_images(images: Sequence[Image.Image], compute: Callable[[Image.Image], Any]) -> list[Any]:
-    """``[compute(i) for i in images]``, on worker threads when there are several (Pillow's encoders and
-    resamplers release the GIL, so the images are encoded on all cores at once)."""
+    """``[compute(i) for i in images]``, the largest image on the calling thread and the others on worker threads
+    at the same time (Pillow's encoders and resamplers release the GIL, so they run on all cores at once)."""
     if len(images) < 2:
         return [compute(image) for image in images]
-    return list(_POOL.map(compute, images))
+    largest = max(range(len(images)), key=lambda i: images[i].width * images[i].height)
+    others = {i: _POOL.submit(compute, image) for i, image in enumerate(images) if i != largest}
+    mine = compute(images[largest])
+    return [mine if i == largest else others[i].result() for i in range(len(images))]
 
 
 def half_size(img: Image.Image) -> Image.Image:
