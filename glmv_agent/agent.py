@@ -72,6 +72,9 @@ class _AgentBase:
         self.params = self.config.params or profile.generation_defaults()
 
     def _episode(self, task: str) -> Episode:
+        """A secret value the user wrote into the task becomes its placeholder everywhere: in the prompt (the model
+        can still type it as <secret>NAME</secret>), the folder name, the summary and the report."""
+        task = self.secrets.redact(task) or ""
         run_dir = self.config.run_dir or default_run_dir(task, self.config.runs_root)
         summary = RunSummary(task=task, profile=self.profile.key, platform=self.profile.platform.value)
         return Episode(task, RunRecorder(run_dir, summary), self)

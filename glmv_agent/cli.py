@@ -83,7 +83,7 @@ def _add_run(sub: Any, platform: str | None = None) -> None:
     run.add_argument("--lang", choices=("zh", "en"), help="AutoGLM-Phone's system prompt language (default zh)")
     run.add_argument("--fake-screen", action="store_true", help="use an in-memory screen instead of a device")
     run.add_argument("--json", action="store_true",
-                     help="print one JSON object (status, answer, error, steps, run_dir) on stdout and nothing else")
+                     help="one JSON object (status, answer, error, steps, run_dir, actions) on stdout, nothing else")
     safety = add_oversight_arguments(run)
     safety.add_argument("--no-report", action="store_true", help="skip the HTML report at the end")
     add_endpoint_arguments(run)
@@ -298,13 +298,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def result_json(result: EpisodeResult) -> dict[str, Any]:
-    """The run as the scripting contract states it: status, answer, error, steps (count), run_dir."""
+    """The run as the scripting contract states it: status, answer, error, steps (count), run_dir, and actions
+    (executed / refused / failed: what became of the actions the model chose)."""
     return {"status": result.status, "answer": result.answer, "error": result.error,
-            "steps": len({record.index for record in result.steps}), "run_dir": str(result.run_dir)}
+            "steps": len({record.index for record in result.steps}), "run_dir": str(result.run_dir),
+            "actions": result.actions.model_dump()}
 
 
 def _print_result(result: EpisodeResult) -> None:
-    print(f"status: {result.status}")
+    counts = result.actions
+    print(f"status: {result.status} (actions: {counts.executed} executed, {counts.refused} refused, "
+          f"{counts.failed} failed)")
     if result.answer:
         print(f"answer: {result.answer}")
     if result.error:

@@ -163,8 +163,12 @@ class RunRecorder:
         return self._saved[key]
 
     def wait_for_images(self, record: StepRecord) -> None:
-        """Block until the screenshots ``record`` names are written (for readers of the run folder mid-run)."""
-        self._images.wait([record.screenshot, record.marked_screenshot])
+        """Block until the screenshots ``record`` names are written (for readers of the run folder mid-run);
+        RecordError naming the folder when one could not be written."""
+        try:
+            self._images.wait([record.screenshot, record.marked_screenshot])
+        except OSError as exc:
+            raise self._unwritable(exc) from None
 
     @staticmethod
     def make_recordable(record: StepRecord) -> None:

@@ -47,7 +47,7 @@ def test_json_prints_one_object_and_nothing_else(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)  # the whole of stdout is one JSON object
     assert result == {"status": "complete", "answer": "HomeNet", "error": None, "steps": 3,
-                      "run_dir": str(tmp_path / "run-0")}
+                      "run_dir": str(tmp_path / "run-0"), "actions": {"executed": 2, "refused": 0, "failed": 0}}
     assert "step  0" in done.stderr  # the live progress went to stderr
 
 
@@ -127,6 +127,15 @@ def test_batch_exits_4_when_an_episode_did_not_complete(tmp_path: Path) -> None:
     assert allowed.returncode == 0, allowed.stderr
     good = _tasks(tmp_path, [CLICK, DONE])
     assert cli("batch", str(good), "--fake-screen", "--out", str(tmp_path / "b3")).returncode == 0
+
+
+def test_batch_exits_4_when_a_completed_episode_fails_its_check(tmp_path: Path) -> None:
+    path = _tasks(tmp_path, [CLICK, DONE])
+    line = json.loads(path.read_text(encoding="utf-8"))
+    line["check"] = {"answer": "(?i)never said"}  # the model completes, the check says otherwise
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    done = cli("batch", str(path), "--fake-screen", "--out", str(tmp_path / "b"))
+    assert done.returncode == 4 and "failed their check" in done.stdout, done.stdout + done.stderr
 
 
 def test_batch_takes_the_generation_and_oversight_flags(tmp_path: Path) -> None:

@@ -146,3 +146,18 @@ def test_no_platform_can_show_a_secret_value_to_the_model(tmp_path: Path) -> Non
     assert env.executed[0][2]["text"] == "s3cr3t-Pa55"  # the device got the value
     sent = "\n".join(message.text() for request in backend.requests for message in request)
     assert "field now holds" in sent and "s3cr3t-Pa55" not in sent
+
+
+def test_a_secret_written_into_the_task_becomes_its_placeholder_everywhere(tmp_path: Path) -> None:
+    from glmv_agent.oversight.secrets import SecretStore
+
+    backend = ReplayBackend([DONE])
+    agent = Agent(get_profile("glm-4.5v/mobile"), backend, FakeEnvironment(),
+                  AgentConfig(runs_root=tmp_path), secrets=SecretStore({"PW": "hunter2"}))
+    result = agent.run("Log in with password hunter2 please")
+    assert result.status == "complete" and "hunter2" not in str(result.run_dir)
+    sent = "\n".join(message.text() for request in backend.requests for message in request)
+    assert "<secret>PW</secret>" in sent and "hunter2" not in sent
+    for path in result.run_dir.rglob("*"):
+        if path.is_file() and path.suffix in (".json", ".jsonl", ".html"):
+            assert "hunter2" not in path.read_text(encoding="utf-8"), path

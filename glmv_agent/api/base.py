@@ -76,7 +76,7 @@ class _StepCore:
                            params=self.params, write_report=False)
 
     def _agent_parts(self, kind: str, task: str) -> tuple[CallRecorder, dict[str, Any]]:
-        call = self.session.call(kind, task)
+        call = self.session.call(kind, self.secrets.redact(task) or "")
         return call, {"hooks": self.hooks, "guard": self.guard, "secrets": self.secrets}
 
     @staticmethod
@@ -114,7 +114,7 @@ class _StepCore:
         return Box(x=ox + left / sx, y=oy + top / sy, width=(right - left) / sx, height=(bottom - top) / sy)
 
     def _question(self, question: Question) -> tuple[CallRecorder, Any]:
-        call = self.session.call(question.kind, question.text)
+        call = self.session.call(question.kind, self.secrets.redact(question.text) or "")
         return call, ask(call, question, self.params, self.options.max_reasks + 1)
 
     @staticmethod

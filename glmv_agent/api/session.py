@@ -116,6 +116,9 @@ class CallRecorder:
     def save_screenshot(self, index: int, image: Image.Image, suffix: str = "") -> str:
         return self.session.recorder.save_screenshot(self._index(index), image, suffix)
 
+    def wait_for_images(self, record: StepRecord) -> None:
+        self.session.recorder.wait_for_images(record)
+
     def add_step(self, record: StepRecord) -> None:
         """Write ``record`` with its session-wide index (the caller's record keeps its index in the call)."""
         index = self._index(record.index)

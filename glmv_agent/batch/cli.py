@@ -137,9 +137,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
         config = AgentConfig(max_steps=args.max_steps, write_report=False)
         outcomes = asyncio.run(_run(runner, tasks, config, shared))
     _print_summary(console, runner, outcomes)
-    unfinished = [outcome for outcome in read_results(runner.results) if outcome.status != "complete"]
+    # Not complete, or judged a failure by its benchmark or check: either makes the batch exit 4.
+    unfinished = [outcome for outcome in read_results(runner.results)
+                  if outcome.status != "complete" or outcome.verdict.result == "fail"]
     if unfinished and not args.allow_failures:
-        console.print(f"{len(unfinished)} episodes did not complete (exit 4; --allow-failures exits 0)")
+        console.print(f"{len(unfinished)} episodes did not complete or failed their check "
+                      "(exit 4; --allow-failures exits 0)")
         return 4
     return 0
 
