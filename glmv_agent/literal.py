@@ -34,9 +34,12 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KWARG = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)")
 _SPACE = re.compile(r"\s*")
 _WORDS = {"true": True, "false": False, "none": None, "null": None}
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "0": "\0"}
+# Escapes as Python and JSON read them; any other backslash stays in the text (``C:\Users`` keeps its backslash).
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "0": "\0", "v": "\v", "a": "\a",
+            "\\": "\\", "'": "'", '"': '"', "/": "/", "\n": ""}
 _ESCAPE = re.compile(
-    r"\\(?:u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|(.))", re.DOTALL
+    r"\\(?:u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|(.))",
+    re.DOTALL
 )
 SURROGATE = re.compile("[\ud800-\udfff]")
 _CLOSERS = {"{": "}", "[": "]", "(": ")"}
@@ -92,7 +95,9 @@ def _number(raw: str) -> int | float:
 
 
 def _unescape(match: re.Match[str]) -> str:
-    high, low, unit, char = match.groups()
+    high, low, unit, byte, char = match.groups()
+    if byte:
+        return chr(int(byte, 16))
     if high:
         return chr(0x10000 + ((int(high, 16) - 0xD800) << 10) + (int(low, 16) - 0xDC00))
     if unit:
@@ -100,7 +105,7 @@ def _unescape(match: re.Match[str]) -> str:
         if 0xD800 <= code <= 0xDFFF:
             raise ParseError(f"a string holds a lone surrogate \\u{unit} (not valid Unicode)")
         return chr(code)
-    return _ESCAPES.get(char, char)
+    return _ESCAPES.get(char, "\\" + char)
 
 
 def _decode(raw: str) -> str:

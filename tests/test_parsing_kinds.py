@@ -221,3 +221,12 @@ def test_d_mobile_labels_inside_the_action_are_not_sections() -> None:
     decision = parse("glm-4.5v/mobile", 'Memory: m\nReason: real\nAction: {"action_type": "answer", "text": "Reason: x"}')
     assert (decision.thought, decision.memory) == ("real", "m")
     assert decision.action.wire() == {"type": "answer", "text": "Reason: x"}
+
+
+@pytest.mark.parametrize(("written", "typed"), [
+    (r"type(content='C:\Users\me\Documents')", "C:\\Users\\me\\Documents"),  # unknown escapes keep the backslash
+    (r"type(content='tab\there, line\nbreak')", "tab\there, line\nbreak"),  # Python's escapes mean what they say
+    (r"type(content='\x41\u00e9\\d')", "Aé\\d"),
+])
+def test_string_escapes_read_as_python_reads_them(written: str, typed: str) -> None:
+    assert parse("glm-4.5v/desktop", written).action.wire()["content"] == typed
