@@ -50,7 +50,16 @@ def test_doctor_on_the_simulated_phone(tmp_path: Path, keyboard: bool) -> None:
         assert checks["ADB Keyboard"] == "ok" and "enables it when it types" in done.stdout
     else:
         assert checks["ADB Keyboard"] == "warn" and "fix: install ADB Keyboard" in done.stdout
-    assert checks["screen on"] == "warn"  # the simulated phone does not answer dumpsys power: said, not guessed
+    assert checks["screen on"] == "ok" and checks["unlocked"] == "ok"
+
+
+def test_doctor_fails_on_a_phone_whose_screen_is_off(tmp_path: Path) -> None:
+    with SimulatedPhone(port=0) as phone, FakeOpenAIServer(models=("glm-4.5v",)) as server:
+        phone.state.screen_on = False
+        done = cli("doctor", "--platform", "mobile", "--device", phone.serial, "--base-url", server.base_url,
+                   "--api-model", "glm-4.5v", home=tmp_path)
+    assert lines(done)["screen on"] == "fail" and "KEYCODE_WAKEUP" in done.stdout
+    assert done.returncode != 0
 
 
 def test_doctor_fails_on_an_unreachable_phone_and_a_wrong_model(tmp_path: Path) -> None:

@@ -256,6 +256,10 @@ class Programs:
         component = app.short_component if app else LAUNCHER_ACTIVITY
         full = app.component if app else f"{LAUNCHER}/com.android.launcher3.uioverrides.QuickstepLauncher"
         service = args[0] if args else ""
+        if service == "power":  # as AOSP's PowerManagerService prints it
+            return ok(f"POWER MANAGER (dumpsys power)\n  mWakefulness={'Awake' if state.screen_on else 'Asleep'}\n")
+        if service == "window" and args[1:2] == ["policy"]:  # the simulated phone has no lock screen
+            return ok("WINDOW MANAGER POLICY STATE (dumpsys window policy)\n    mShowingLockscreen=false\n")
         if service == "window":
             flags = "fl=LAYOUT_IN_SCREEN SECURE" if self.phone.secure else "fl=LAYOUT_IN_SCREEN"
             return ok(
