@@ -16,6 +16,7 @@ from PIL import Image, ImageChops
 
 from glmv_agent.agent import Agent, AgentConfig
 from glmv_agent.backends.openai_backend import EndpointConfig, OpenAIBackend
+from glmv_agent.errors import RecordError
 from glmv_agent.profiles import get_profile
 from glmv_agent.recording import RunRecorder, RunSummary
 from glmv_agent.testing import FakeEnvironment
@@ -118,7 +119,7 @@ def test_a_screenshot_that_cannot_be_written_fails_the_finish_after_the_summary(
     (tmp_path / "run" / "screenshots").write_text("not a folder")  # every write below fails (as a full disk does)
     name = recorder.save_screenshot(0, Image.new("RGB", (64, 64)))
     assert name == "screenshots/step_000.png"
-    with pytest.raises(OSError):
+    with pytest.raises(RecordError, match=f"cannot write the run folder {tmp_path / 'run'}: Not a directory"):
         recorder.finish("complete")
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["status"] == "complete"
 
