@@ -47,7 +47,7 @@ def test_batch_on_ray_keeps_results_resume_and_shards(tmp_path: Path, local_ray:
     (out / "results.jsonl").write_text(earlier.model_dump_json() + "\n", encoding="utf-8")
     command = ["batch", str(tasks), "--fake-screen", "--ray", "local", "--concurrency", "2", "--shard", "0/2",
                "--out", str(out), "--device", "phone-a", "--device", "phone-b"]
-    assert main(command) == 0
+    assert main(command) == 4  # t2 ended in an endpoint error: the batch says so
     lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     by_id = {line["id"]: line for line in lines}
     assert sorted(by_id) == ["t0", "t2", "t4"] and len(lines) == 3  # shard 0/2 = t0, t2, t4; t0 not run again
@@ -63,7 +63,7 @@ def test_batch_on_ray_keeps_results_resume_and_shards(tmp_path: Path, local_ray:
         with Image.open(folder / step["screenshot"]) as screenshot:
             assert screenshot.size == (1080, 2400)
     assert json.loads((out / "summary.json").read_text())["episodes"] == 3
-    assert main(command) == 0  # everything in the shard is finished: nothing runs again
+    assert main([*command, "--allow-failures"]) == 0  # everything in the shard is finished: nothing runs again
     assert (out / "results.jsonl").read_text().count("\n") == 3
 
 
