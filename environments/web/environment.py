@@ -19,12 +19,10 @@ device scale factor), which is what Playwright's mouse takes.
 
 from __future__ import annotations
 
-import io
 import logging
 from collections import OrderedDict
 from typing import Any
 
-from PIL import Image
 from playwright.sync_api import Browser, Page, Playwright
 from playwright.sync_api import Error as PlaywrightError
 
@@ -35,6 +33,7 @@ from glmv_agent.types import Observation, Outcome, Platform, WebElement
 
 from .actions import PixelActions, Seen, SomActions
 from .browser import BrowserSession, first_line
+from .capture import capture
 from .files import picker_label
 from .frames import Target, label_frames
 from .js import PAGE_HELPERS_JS, VIEWPORT_JS
@@ -138,10 +137,9 @@ class WebEnvironment(BaseEnvironment):
             targets = [target for _, target in found]
         masked = mask_secret_fields(page, self._holds_secret) if self.secrets else []
         try:
-            image = Image.open(io.BytesIO(page.screenshot(type="png")))
+            image = capture(page)
         finally:
             unmask(masked)
-        image.load()
         scale = (image.width / width, image.height / height)
         marked = draw_marks(image, elements, scale[0]) if token is not None else None
         self.session.remember_url()
