@@ -22,16 +22,20 @@ from playwright.sync_api import CDPSession, Page
 from playwright.sync_api import Error as PlaywrightError
 
 CARET_STYLE_ID = "glmv-hide-caret"
-# Hides the caret and says how many screenshot pixels a CSS pixel is (device scale factor and pinch zoom).
+# Hides the caret when a text field has the focus (true: it was hidden) and says how many screenshot pixels a CSS
+# pixel is (device scale factor and pinch zoom).
 HIDE_CARET_JS = f"""
 () => {{
-  if (!document.getElementById('{CARET_STYLE_ID}')) {{
+  let el = document.activeElement;
+  while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+  const typing = !!el && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'IFRAME'].includes(el.tagName));
+  if (typing && !document.getElementById('{CARET_STYLE_ID}')) {{
     const style = document.createElement('style');
     style.id = '{CARET_STYLE_ID}';
     style.textContent = '* {{ caret-color: transparent !important; }}';
     (document.head || document.documentElement).append(style);
   }}
-  return devicePixelRatio * (visualViewport ? visualViewport.scale : 1);
+  return [typing, devicePixelRatio * (visualViewport ? visualViewport.scale : 1)];
 }}
 """
 SHOW_CARET_JS = f"() => {{ const s = document.getElementById('{CARET_STYLE_ID}'); if (s) s.remove(); }}"
@@ -55,16 +59,21 @@ def capture(page: Page) -> Image.Image:
     session = _session(page)
     data = None
     if session is not None:
-        ratio = page.evaluate(HIDE_CARET_JS)
+        hidden, ratio = page.evaluate(HIDE_CARET_JS)
         try:
             if ratio == 1:
                 shot = session.send("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True})
                 data = base64.b64decode(shot["data"])
         finally:
-            try:
-                page.evaluate(SHOW_CARET_JS)
-            except PlaywrightError:  # the document was replaced meanwhile: its style went with it
-                pass
+            if hidden:
+                _show_caret(page)
     image = Image.open(io.BytesIO(data if data is not None else page.screenshot(type="png")))
     image.load()
     return image
+
+
+def _show_caret(page: Page) -> None:
+    try:
+        page.evaluate(SHOW_CARET_JS)
+    except PlaywrightError:  # the document was replaced meanwhile: its style went with it
+        pass
