@@ -5,13 +5,14 @@ Screenshots are resized on the client to exactly the size the GLM-V image proces
 match the pixels the model sees. Model coordinates are thousandths of the image, so the resize never changes
 where an action lands (see :mod:`glmv_agent.geometry`).
 
-Defaults were measured on Chromium screenshots and synthetic screens (2 cores, Pillow 13 with libjpeg-turbo and
-libwebp 1.6; CPU time of the encoding thread, docs/core.md). At 1920x1080 the near-identity grid resize costs ~1 ms.
-Lossy WebP (quality 90, fastest method) then costs 31-43 ms for 0.25-0.41x the bytes of a naive PNG (0.9x on a
-flat screen of text and solid colours) at 41-46 dB PSNR; lossless WebP (fastest method) costs 20-40 ms and sends
-0.2-0.3x on rendered pages but 200 ms and 0.7x on photo-like content, so lossy stays the default and
-``webp-lossless`` is the option for exact pixels. JPEG (quality 90, 4:4:4) costs ~6 ms and is what the hosted GLM
-API gets. Every encoder here releases the GIL, so images encoded on worker threads use every core.
+Defaults were measured with benchmarks/bench_imaging.py (2 cores, Pillow 13 with libjpeg-turbo and libwebp 1.6; CPU
+time of the encoding thread; Chromium pages and synthetic screens; docs/core.md). At 1920x1080 the near-identity
+grid resize costs ~1 ms. Lossy WebP (quality 90, fastest method) then costs 30-52 ms for 0.25-0.41x the bytes of a
+naive full-resolution PNG (0.9x on a flat screen of text and solid colours) at 40-46 dB PSNR. Lossless WebP
+(fastest method) costs about the same on rendered pages and sends 0.2-0.3x, but 175-270 ms and 0.7x on
+photo-like screens, so lossy stays the default and ``webp-lossless`` is the option for exact pixels. JPEG
+(quality 90, 4:4:4, 5-8 ms) is what the hosted GLM API gets. Every encoder here releases the GIL, so images
+encoded on worker threads use every core.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The run folder's screenshots, written lossless on background threads: the next model request never waits for them.
 
-Format, measured on the 2-core VM (CPU time of the encoding thread, Chromium pages and synthetic screens at
-1920x1080 and 1080x2400, docs/core.md): PNG at zlib level 1 costs 23-46 ms and is 1.0-1.3x the size of Pillow's
-default PNG on every kind of screen; lossless WebP at its fastest method costs about the same (20-35 ms) but its
-size swings from 0.4x of that PNG on rendered pages to 4.5x on flat screens of text and solid colours, and the
-higher lossless efforts that avoid this cost 5x more on photo-like content. PNG level 1 it is.
+Format, measured with benchmarks/bench_imaging.py on the 2-core VM (CPU time of the encoding thread; Chromium pages
+and synthetic screens at 1920x1080 and 1080x2400; docs/core.md): PNG at zlib level 1 costs 22-54 ms and comes out
+1.0-1.3x the size of Pillow's default PNG on every kind of screen. Lossless WebP at its fastest method (method 0,
+effort 0) costs 26-57 ms and its size swings with the content: 0.5-0.7x on rendered pages, 1.1x on photo-like
+screens, 5.7x on flat screens of text and solid colours (higher efforts fix that at 4-5x the time on photos).
+PNG level 1 it is: the same cost, and a size that never surprises.
 
 Each file is written under a temporary name and renamed, so a run folder never holds half an image; a step's line
 may name an image still being written, which :meth:`TrajectoryWriter.wait` or :meth:`~TrajectoryWriter.flush`
