@@ -169,7 +169,7 @@ def rss_mb() -> float:
 
 def live_image_mb() -> float:
     gc.collect()
-    images = [o for o in gc.get_objects() if isinstance(o, Image.Image)]
+    images = [o for o in gc.get_objects() if issubclass(type(o), Image.Image)]
     return sum(i.width * i.height * len(i.getbands()) for i in images) / 2**20
 
 
