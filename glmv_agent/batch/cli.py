@@ -72,7 +72,8 @@ def _oversight(args: argparse.Namespace) -> tuple[Guard | None, SecretStore]:
 def add_ray_argument(parser: Any) -> None:
     parser.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS",
                         help="run the episodes as Ray tasks, one actor per device or browser: 'local' starts Ray on "
-                             "this machine, an address (or nothing: this node's cluster) joins one; docs/batch.md")
+                             "this machine, an address joins a cluster, nothing joins this node's (then put --ray "
+                             "after the task file); docs/batch.md")
 
 
 def make_runner(args: argparse.Namespace, build: Any, **options: Any) -> BatchRunner:
