@@ -174,6 +174,8 @@ class Downloads:
         """Count the clicks on download links in every frame of ``page`` since the last call."""
         clicks = 0
         for frame in page.frames:
+            if frame.is_detached():
+                continue
             try:
                 clicks += int(frame.evaluate(DOWNLOAD_CLICKS_JS))
             except PlaywrightError as exc:  # a frame that went away or is navigating: no download from it
@@ -198,9 +200,9 @@ class Downloads:
         deadline = time.monotonic() + self.timeout_s
         while len(self.begun) < self.expected and self.page is not None:
             remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
             try:
-                if remaining <= 0:
-                    break
                 self.page.wait_for_event("download", timeout=remaining * 1000)  # began() has it before this returns
             except PlaywrightError as exc:  # the time is up, or the tab closed (its downloads were cancelled)
                 log.debug("waiting for a download: %s", exc)
