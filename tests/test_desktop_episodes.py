@@ -145,8 +145,7 @@ def test_dry_run_shows_the_plan_and_touches_nothing(server: XServer, window: TkW
     ], DesktopConfig(dry_run=True))
     assert result.status == "complete"
     assert server.pointer() == before
-    time.sleep(0.3)
-    assert [e for e in window.settle() if e["event"] in ("press", "key", "entry")] == []
+    assert [e for e in window.settle() if e["event"] in ("press", "key", "entry")] == []  # settle: all input so far
     details = [s.detail for s in result.steps[:4]]
     assert details[0] == f"dry run, not executed: would left_click at {tuple(landing(b5))}"
     assert details[1].startswith("dry run, not executed: would type 6 characters 'secret'")

@@ -25,6 +25,17 @@ import pytest
 
 APP = Path(__file__).parent / "desktop_app" / "app.py"
 Event = dict[str, Any]
+# Sends the test window's sync message (argv[1]: its frame window id) and waits until the X server has taken it.
+SEND_SYNC = """
+import sys
+from Xlib import X, display
+from Xlib.protocol import event
+screen = display.Display()
+frame = screen.create_resource_object("window", int(sys.argv[1]))
+data = (32, [screen.intern_atom("GLMV_SYNC"), X.CurrentTime, 0, 0, 0])
+frame.send_event(event.ClientMessage(window=frame, client_type=screen.intern_atom("WM_PROTOCOLS"), data=data))
+screen.sync()
+"""
 
 
 def require_binaries(*names: str) -> None:
@@ -176,11 +187,13 @@ def running_xvfb(
 
 @dataclass
 class TkWindow:
-    """The Tk test window process and its JSON-lines event log."""
+    """The Tk test window process on ``server`` and its JSON-lines event log."""
 
     process: subprocess.Popen[bytes]
     log: Path
+    server: XServer
     widgets: dict[str, list[int]] = field(default_factory=dict)
+    frame: int = 0  # the X window that takes the sync message
     seen: int = 0  # events already consumed by take()
 
     def events(self) -> list[Event]:
@@ -189,7 +202,7 @@ class TkWindow:
         lines = self.log.read_text(encoding="utf-8").splitlines()
         return [json.loads(line) for line in lines if line.endswith("}")]
 
-    def wait_for(self, predicate: Callable[[list[Event]], bool], timeout: float = 5.0) -> list[Event]:
+    def wait_for(self, predicate: Callable[[list[Event]], bool], timeout: float = 20.0) -> list[Event]:
         """Events after the last take(), once ``predicate`` holds for them (AssertionError on timeout)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -200,21 +213,20 @@ class TkWindow:
                 raise AssertionError(f"the test window did not see the expected events; it saw {fresh}")
             time.sleep(0.02)
 
-    def take(self, predicate: Callable[[list[Event]], bool], timeout: float = 5.0) -> list[Event]:
+    def take(self, predicate: Callable[[list[Event]], bool], timeout: float = 20.0) -> list[Event]:
         """Like wait_for, then marks these events as consumed."""
         fresh = self.wait_for(predicate, timeout)
         self.seen += len(fresh)
         return fresh
 
-    def settle(self, quiet_s: float = 0.15) -> list[Event]:
-        """Consume whatever arrives until the log has been quiet for ``quiet_s``."""
-        count = -1
-        while count != len(self.events()):
-            count = len(self.events())
-            time.sleep(quiet_s)
-        fresh = self.events()[self.seen :]
-        self.seen = count
-        return fresh
+    def settle(self, timeout: float = 20.0) -> list[Event]:
+        """Consume every event of the input sent so far: a sync message goes to the window after it (the X server
+        delivers it behind that input), and the events logged before the window logs it are returned."""
+        self.server.run(sys.executable, "-c", SEND_SYNC, str(self.frame))
+        fresh = self.wait_for(lambda events: any(e["event"] == "sync" for e in events), timeout)
+        end = next(i for i, e in enumerate(fresh) if e["event"] == "sync")  # only ours: each settle consumes its own
+        self.seen += end + 1
+        return fresh[:end]
 
     def center(self, name: str) -> tuple[int, int]:
         x, y, width, height = self.widgets[name]
@@ -234,13 +246,14 @@ def start_window(server: XServer, log: Path, *args: str) -> TkWindow:
         [sys.executable, str(APP), "--log", str(log), *args], env=server.env(),
         stdout=subprocess.DEVNULL, stderr=(log.parent / f"{log.stem}.stderr").open("wb"),
     )
-    window = TkWindow(process, log)
+    window = TkWindow(process, log, server)
     try:
         ready = window.take(lambda events: any(e["event"] == "ready" for e in events), timeout=20)
     except AssertionError:
         window.close()
         raise
-    window.widgets = next(e for e in ready if e["event"] == "ready")["widgets"]
+    layout = next(e for e in ready if e["event"] == "ready")
+    window.widgets, window.frame = layout["widgets"], layout["frame"]
     return window
 
 

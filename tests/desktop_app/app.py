@@ -13,7 +13,9 @@ In ``form`` mode, Escape in the entry empties it (so one window can take many ty
 ``--paste-busy-ms N`` makes the window busy for N ms when ctrl+v arrives, before it fetches the clipboard (an
 application slowed down by a loaded machine).
 
-The first line is ``{"event": "ready", "widgets": {name: [root_x, root_y, width, height]}}``. Run it as
+The first line is ``{"event": "ready", "widgets": {name: [root_x, root_y, width, height]}, "frame": window id}``.
+A ``WM_PROTOCOLS`` client message naming ``GLMV_SYNC`` sent to that window logs ``{"event": "sync"}`` once every
+event before it has been handled (``TkWindow.settle`` in tests/xvfb_support.py). Run it as
 ``python tests/desktop_app/app.py --log FILE [--mode form|pixels|later] [--geometry WxH+X+Y] [--marker X,Y ...]``.
 """
 
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 MODIFIERS = ((0x1, "shift"), (0x4, "ctrl"), (0x8, "alt"), (0x40, "super"))
+SYNC_PROTOCOL = "GLMV_SYNC"
 LIST_ITEMS = 200
 
 
@@ -57,6 +60,12 @@ class TestWindow:
         root.bind_all("<ButtonPress>", self.on_press, add="+")
         root.bind_all("<ButtonRelease>", lambda e: self.pointer("release", e), add="+")
         root.bind_all("<KeyPress>", self.on_key, add="+")
+
+    def sync(self) -> None:
+        """The X server queued the sync message behind every input event sent before it, and Tk handles events in
+        order; the idle callbacks they scheduled (the list's scroll report) run first, then the marker is logged."""
+        self.root.update_idletasks()
+        self.log.write(event="sync")
 
     def pointer(self, kind: str, event: Any) -> None:
         self.log.write(event=kind, widget=_name(event.widget), button=event.num, x=event.x_root, y=event.y_root)
@@ -187,8 +196,10 @@ def main() -> None:
         widgets = window.build_later(args.later_ms, args.later_repeat)
     else:
         widgets = window.build_pixels([tuple(int(v) for v in m.split(",")) for m in args.marker])  # type: ignore[misc]
+    root.protocol(SYNC_PROTOCOL, window.sync)
     root.update()
-    root.after(50, lambda: window.log.write(event="ready", widgets=_layout(widgets)))
+    frame = int(root.wm_frame(), 16)
+    root.after(50, lambda: window.log.write(event="ready", widgets=_layout(widgets), frame=frame))
     root.mainloop()
 
 
