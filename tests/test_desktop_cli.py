@@ -88,7 +88,9 @@ def test_run_acts_on_the_screen(server: XServer, window: TkWindow, tmp_path: Pat
     done = glmv_run(server, tmp_path, responses, "--wait-seconds", "0.2")
     assert done.returncode == 0, done.stderr
     assert "status: complete" in done.stdout
-    events = window.settle()
+    # Tk inserts a paste only when the selection it asked for arrives, which can follow the settle's sync message:
+    # wait for the entry's text itself.
+    events = window.wait_for(lambda seen: any(e["event"] == "entry" and e["text"] == "你好 desktop" for e in seen))
     presses = [(e["widget"], [e["x"], e["y"]]) for e in events if e["event"] == "press"]
     assert presses[0] == ("b5", list(point_to_pixels(b5, SIZE)))
     assert [e["text"] for e in events if e["event"] == "entry"][-1] == "你好 desktop"
