@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .episode import AgentHooks, Episode, Execute, Generate, Machine, Observe, Request, Settle
+from .episode import AgentHooks, Episode, Execute, Generate, Observe, Request, Settle
 from .errors import RecordError, UserAbort
 from .oversight.guard import Guard
 from .oversight.secrets import SecretStore
@@ -136,7 +136,7 @@ class Agent(_AgentBase):
     def run(self, task: str) -> EpisodeResult:
         episode = self._episode(task)
         with self._session(episode):
-            _drive(episode.run(), self._perform)
+            drive(episode.run(), self._perform)
         return self._result(episode)
 
     def _perform(self, request: Request) -> Any:
@@ -157,7 +157,7 @@ class AsyncAgent(_AgentBase):
     async def arun(self, task: str) -> EpisodeResult:
         episode = self._episode(task)
         with self._session(episode):
-            await _adrive(episode.run(), self._aperform)
+            await adrive(episode.run(), self._aperform)
         return self._result(episode)
 
     async def _aperform(self, request: Request) -> Any:
@@ -177,30 +177,32 @@ class AsyncAgent(_AgentBase):
         return None
 
 
-def _advance(machine: Machine, result: Any, error: BaseException | None) -> Request | None:
-    """Hand the last request's result (or its exception) to the machine; its next request, or None at the end."""
-    try:
-        return machine.throw(error) if error is not None else machine.send(result)
-    except StopIteration:
-        return None
-
-
-def _drive(machine: Machine, perform: Any) -> None:
-    """Run the machine, performing each request; exceptions go back into it, which decides what is fatal."""
-    request = _advance(machine, None, None)
-    while request is not None:
+def drive(machine: Any, perform: Any) -> Any:
+    """Run a sans-I/O machine to its end, performing each request it yields; exceptions go back into it, which
+    decides what is fatal. Returns the machine's return value (the episode's: None)."""
+    result: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            request = machine.throw(error) if error is not None else machine.send(result)
+        except StopIteration as stop:
+            return stop.value
         try:
             result, error = perform(request), None
         except Exception as exc:  # noqa: BLE001 - handed to the machine
             result, error = None, exc
-        request = _advance(machine, result, error)
 
 
-async def _adrive(machine: Machine, perform: Any) -> None:
-    request = _advance(machine, None, None)
-    while request is not None:
+async def adrive(machine: Any, perform: Any) -> Any:
+    """:func:`drive` for an async ``perform``."""
+    result: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            request = machine.throw(error) if error is not None else machine.send(result)
+        except StopIteration as stop:
+            return stop.value
         try:
             result, error = await perform(request), None
         except Exception as exc:  # noqa: BLE001 - handed to the machine
             result, error = None, exc
-        request = _advance(machine, result, error)

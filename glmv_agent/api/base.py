@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any, TypeVar
 
-from ..agent import Agent, AgentConfig, AgentHooks, AsyncAgent, EpisodeResult
+from ..agent import Agent, AgentConfig, AgentHooks, AsyncAgent, EpisodeResult, adrive, drive
 from ..episode import Episode, Generate, Observe, Request
 from ..errors import ParseError
 from ..recording import default_run_dir
 from ..types import Observation, PromptProfile
 from .asking import box_in_pixels, check_prompt, locate_prompt, query_prompt, read_box, read_check, read_query
-from .calls import Question, adrive, ask, drive
+from .calls import Question, ask
 from .options import StepOptions, oversight
 from .results import ActFailed, Box, NotFound
 from .session import CallRecorder, SessionRecorder

@@ -1,4 +1,4 @@
-"""One question about the screen (query, check, locate) as a sans-I/O machine, and the drivers that run it.
+"""One question about the screen (query, check, locate) as a sans-I/O machine (run by glmv_agent.agent.drive).
 
 Like :mod:`glmv_agent.episode`, :func:`ask` yields :class:`Observe` and :class:`Generate` requests and is sent their
 results, so the sync and the async agents share every decision (prompt, re-asks, recording) and only do the I/O.
@@ -9,7 +9,7 @@ an ``action`` naming the call and what was read (``{"type": "locate", "box_2d": 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,34 +72,6 @@ def ask(call: CallRecorder, question: Question, params: GenerationParams, tries:
     raise ParseError(f"no usable answer to {question.kind} {question.text!r} after {tries} tries: {error}")
 
 
-def drive(machine: Machine, perform: Callable[[Request], Any]) -> Any:
-    """Run ``machine`` to its end, performing each request; the machine's return value (its exceptions raise)."""
-    result: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            request = machine.throw(error) if error is not None else machine.send(result)
-        except StopIteration as stop:
-            return stop.value
-        try:
-            result, error = perform(request), None
-        except Exception as exc:  # noqa: BLE001 - handed to the machine, which decides
-            result, error = None, exc
 
 
-async def adrive(machine: Machine, perform: Callable[[Request], Awaitable[Any]]) -> Any:
-    """:func:`drive` for an async ``perform``."""
-    result: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            request = machine.throw(error) if error is not None else machine.send(result)
-        except StopIteration as stop:
-            return stop.value
-        try:
-            result, error = await perform(request), None
-        except Exception as exc:  # noqa: BLE001 - handed to the machine, which decides
-            result, error = None, exc
-
-
-__all__ = ["Question", "adrive", "ask", "drive"]
+__all__ = ["Question", "ask"]
