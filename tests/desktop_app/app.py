@@ -72,6 +72,8 @@ class TestWindow:
         self.status.set(f"{kind} {event.num} at {event.x_root},{event.y_root}")
 
     def on_press(self, event: Any) -> None:
+        if isinstance(event.widget, tk.Listbox):  # its class binding has scrolled it already: the row now on top
+            self.log.write(event="list_top", top=event.widget.nearest(0))
         self.pointer("press", event)
 
     def on_key(self, event: Any) -> None:
