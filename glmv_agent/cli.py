@@ -92,10 +92,12 @@ def _add_run(sub: Any, platform: str | None = None) -> None:
     run.set_defaults(func=cmd_run)
 
 
-def add_oversight_arguments(parser: argparse.ArgumentParser) -> Any:
-    """--confirm, --policy, --secret, --secrets-file (run and batch); returns the argument group."""
+def add_oversight_arguments(
+    parser: argparse.ArgumentParser, confirm_help: str = "ask before each action (yes / no / stop)"
+) -> Any:
+    """--confirm, --policy, --secret, --secrets-file (run, batch, assistant); returns the argument group."""
     safety = parser.add_argument_group("oversight")
-    safety.add_argument("--confirm", action="store_true", help="ask before each action (yes / no / stop)")
+    safety.add_argument("--confirm", action="store_true", help=confirm_help)
     safety.add_argument("--policy", type=Path, help="TOML/JSON rules: allow, confirm or deny actions")
     safety.add_argument("--secret", action="append", default=[], metavar="NAME=VALUE",
                         help="a value the model can type as <secret>NAME</secret> without seeing it")
@@ -252,7 +254,7 @@ def make_environment(args: argparse.Namespace, progress: LiveProgress | None = N
     return module.create(args)
 
 
-def _params(args: argparse.Namespace, defaults: GenerationParams) -> GenerationParams:
+def generation_params(args: argparse.Namespace, defaults: GenerationParams) -> GenerationParams:
     """The profile's defaults with the generation flags that were given; ConfigError naming a bad flag."""
     names = ("temperature", "top_p", "frequency_penalty", "max_tokens", "thinking_budget")
     update: dict[str, Any] = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
@@ -278,7 +280,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     key = profile_key(args.model, args.platform, getattr(args, "web_mode", None))
     profile = get_profile(key, args.prompt_dir, lang=args.lang)
     secrets = SecretStore.from_sources(args.secret, args.secrets_file)
-    params = _params(args, profile.generation_defaults())  # bad flags fail before a model loads
+    params = generation_params(args, profile.generation_defaults())  # bad flags fail before a model loads
     backend = make_backend(args)
     config = AgentConfig(
         max_steps=args.max_steps, max_reasks=args.max_reasks, run_dir=args.out, write_report=not args.no_report,

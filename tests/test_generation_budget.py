@@ -14,7 +14,7 @@ from glmv_agent.agent import Agent, AgentConfig
 from glmv_agent.backends.openai_async import AsyncOpenAIBackend
 from glmv_agent.backends.openai_backend import EndpointConfig, OpenAIBackend
 from glmv_agent.backends.thinking import REASK
-from glmv_agent.cli import _params, build_parser, main
+from glmv_agent.cli import build_parser, generation_params, main
 from glmv_agent.errors import ConfigError
 from glmv_agent.profiles import get_profile
 from glmv_agent.testing import FakeEnvironment
@@ -90,14 +90,14 @@ def test_run_sends_each_models_generation_defaults(
 def test_generation_flags_override_only_what_they_name() -> None:
     defaults = get_profile("autoglm-phone/mobile").generation_defaults()
     base = ["run", "t", "--platform", "mobile", "--model", "autoglm-phone"]
-    untouched = _params(build_parser().parse_args(base), defaults)
+    untouched = generation_params(build_parser().parse_args(base), defaults)
     assert untouched == defaults  # --temperature unset: the profile's 0.0, top_p 0.85, frequency_penalty 0.2
     flags = ["--temperature", "0.6", "--top-p", "0.9", "--max-tokens", "5000", "--thinking-budget", "0"]
-    given = _params(build_parser().parse_args(base + flags), defaults)
+    given = generation_params(build_parser().parse_args(base + flags), defaults)
     assert (given.temperature, given.top_p, given.frequency_penalty, given.max_tokens, given.thinking_budget) == (
         0.6, 0.9, 0.2, 5000, 0)
     with pytest.raises(ConfigError, match=r"^invalid generation flags: --top-p: Input should be less than or equal"):
-        _params(build_parser().parse_args(base + ["--top-p", "1.5"]), defaults)
+        generation_params(build_parser().parse_args(base + ["--top-p", "1.5"]), defaults)
 
 
 def test_a_bad_generation_flag_fails_before_the_backend_is_made(tmp_path: Path,

@@ -15,7 +15,6 @@ from ..errors import ConfigError
 from ..oversight.policy import Policy
 from ..oversight.secrets import SecretStore
 from ..profiles import MODELS, get_profile
-from ..types import GenerationParams
 from .session import AssistantSession, SessionSettings
 
 
@@ -26,7 +25,13 @@ def _port(text: str) -> int:
 
 
 def register_commands(sub: Any) -> None:
-    from ..cli import PLATFORM_MODULES, add_endpoint_arguments, add_platform_arguments
+    from ..cli import (
+        PLATFORM_MODULES,
+        add_endpoint_arguments,
+        add_generation_arguments,
+        add_oversight_arguments,
+        add_platform_arguments,
+    )
 
     parser = sub.add_parser("assistant", help="an ongoing conversation with the agent in a local web panel",
                             formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -42,29 +47,12 @@ def register_commands(sub: Any) -> None:
     panel.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1 (0: a free one)")
     panel.add_argument("--no-open", action="store_true", help="print the panel's URL but do not open a browser")
     panel.add_argument("--no-browser", action="store_true", help="no panel: the conversation in this terminal")
-    safety = parser.add_argument_group("oversight")
-    safety.add_argument("--confirm", action="store_true", help="hold each action for Approve / Deny")
-    safety.add_argument("--policy", type=Path, help="TOML/JSON rules: allow, confirm (held) or deny actions")
-    safety.add_argument("--secret", action="append", default=[], metavar="NAME=VALUE",
-                        help="a value the model can type as <secret>NAME</secret> without seeing it")
-    safety.add_argument("--secrets-file", type=Path, help="file of NAME=VALUE lines (also env GLMV_SECRET_NAME)")
+    safety = add_oversight_arguments(parser, confirm_help="hold each action for Approve / Deny")
     safety.add_argument("--no-report", action="store_true", help="skip each task's HTML report")
     add_endpoint_arguments(parser)
-    gen = parser.add_argument_group("generation")
-    gen.add_argument("--temperature", type=float, default=0.0)
-    gen.add_argument("--max-tokens", type=int, default=None)
-    gen.add_argument("--thinking", choices=("on", "off", "default"), default="default")
+    add_generation_arguments(parser)
     add_platform_arguments(parser)
     parser.set_defaults(func=cmd_assistant)
-
-
-def _params(args: argparse.Namespace, defaults: GenerationParams) -> GenerationParams:
-    update: dict[str, Any] = {"temperature": args.temperature}
-    if args.max_tokens:
-        update["max_tokens"] = args.max_tokens
-    if args.thinking != "default":
-        update["thinking"] = args.thinking == "on"
-    return defaults.model_copy(update=update)
 
 
 def _environment_factory(args: argparse.Namespace) -> Any:
@@ -80,12 +68,12 @@ def _environment_factory(args: argparse.Namespace) -> Any:
 
 
 def settings_from_args(args: argparse.Namespace) -> SessionSettings:
-    from ..cli import make_backend, profile_key
+    from ..cli import generation_params, make_backend, profile_key
 
     profile = get_profile(profile_key(args.model, args.platform, getattr(args, "web_mode", None)), args.prompt_dir,
                           lang=args.lang)
     config = AgentConfig(max_steps=args.max_steps, max_reasks=args.max_reasks, write_report=not args.no_report,
-                         params=_params(args, profile.generation_defaults()))
+                         params=generation_params(args, profile.generation_defaults()))
     return SessionSettings(
         profile=profile, backend=make_backend(args), make_environment=_environment_factory(args),
         folder=args.out or Path("runs") / f"{datetime.now():%Y%m%d-%H%M%S}-assistant", config=config,

@@ -86,7 +86,7 @@ def make_runner(args: argparse.Namespace, build: Any, **options: Any) -> BatchRu
 
 
 def _builder(args: argparse.Namespace) -> Any:
-    from ..cli import _params, make_backend, make_environment, profile_key
+    from ..cli import generation_params, make_backend, make_environment, profile_key
 
     shared: dict[str, Any] = {}
     guard, secrets = _oversight(args)
@@ -107,7 +107,7 @@ def _builder(args: argparse.Namespace) -> Any:
                 shared["backend"] = make_backend(options, asynchronous=True)
             backend = shared["backend"]
         return EpisodeParts(profile=profile, backend=backend, make_environment=lambda: make_environment(options),
-                            params=_params(args, profile.generation_defaults()), guard=guard, secrets=secrets)
+                            params=generation_params(args, profile.generation_defaults()), guard=guard, secrets=secrets)
 
     return build, shared
 

@@ -50,7 +50,7 @@ def _agent_factory(args: argparse.Namespace) -> Any:
     """environment -> the AsyncStepAgent of the flags (profile, endpoint, oversight, run folder)."""
     from ..api.base import AsyncStepAgent
     from ..api.options import StepOptions
-    from ..cli import _params, make_backend, profile_key
+    from ..cli import generation_params, make_backend, profile_key
     from ..oversight.guard import Guard
     from ..oversight.policy import Policy
     from ..oversight.secrets import SecretStore
@@ -65,7 +65,7 @@ def _agent_factory(args: argparse.Namespace) -> Any:
     secrets = SecretStore.from_sources(args.secret, args.secrets_file)
     out = args.out or Path("runs") / f"{datetime.now():%Y%m%d-%H%M%S}-mcp"
     options = StepOptions(run_dir=out, act_steps=args.act_steps, max_steps=args.max_steps,
-                          params=_params(args, profile.generation_defaults()))
+                          params=generation_params(args, profile.generation_defaults()))
 
     def make(environment: Any) -> AsyncStepAgent:
         agent = AsyncStepAgent(environment, profile, backend, options, name="mcp")
