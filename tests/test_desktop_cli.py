@@ -209,7 +209,7 @@ def test_an_x_server_that_goes_away_mid_run_ends_it_with_display_disconnected(se
         doomed.process.kill()
         out, err = process.communicate(timeout=120)
     assert process.returncode == 5, err  # endpoint or device error (docs/api.md exit codes)
-    assert "Traceback" not in err
+    assert "Traceback" not in err, err
     assert "status: error" in out
     assert f"reason: device: display disconnected: the X server {doomed.display} is gone" in out
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -71,6 +72,18 @@ def display_reachable(name: str | None = None) -> bool:
     return True
 
 
+def display_gone(name: str | None = None, within_s: float = 1.0, poll_s: float = 0.05) -> bool:
+    """After an X call failed: whether the X server is gone. A server that is being killed can still accept a new
+    connection for a moment after our own connection broke, so a reachable server is asked again until
+    ``within_s`` has passed (a failure with the server alive costs this wait once)."""
+    deadline = time.monotonic() + within_s
+    while display_reachable(name):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(poll_s)
+    return True
+
+
 def _char_of(keysym: int) -> str | None:
     if 0x20 <= keysym <= 0x7E or 0xA0 <= keysym <= 0xFF:  # Latin-1 keysyms are their code points
         return chr(keysym)
@@ -96,4 +109,6 @@ def layout_characters(display: Any) -> set[str]:
     return chars
 
 
-__all__ = ["connection_problem", "display_reachable", "layout_characters", "open_display", "quiet_stdout"]
+__all__ = [
+    "connection_problem", "display_gone", "display_reachable", "layout_characters", "open_display", "quiet_stdout",
+]
