@@ -22,16 +22,17 @@ import io
 import os
 import weakref
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Literal
 from urllib.parse import urlparse
 
 from PIL import Image
 
 from .geometry import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, smart_resize
+from .webp_choice import smallest_webp
 
-ImageFormat = Literal["jpeg", "png", "webp", "webp-lossless"]
-FormatChoice = Literal["auto", "jpeg", "png", "webp", "webp-lossless"]
+ImageFormat = Literal["jpeg", "png", "webp", "webp-lossless", "webp-smallest"]
+FormatChoice = Literal["auto", "jpeg", "png", "webp", "webp-lossless", "webp-smallest"]
 
 DEFAULT_FORMAT: ImageFormat = "jpeg"
 # Hosts of the hosted GLM API, which documents JPEG/PNG input; everything else (vLLM, SGLang decode with Pillow)
@@ -45,7 +46,8 @@ WEBP_METHOD = 0  # fastest WebP method; higher methods cost 3-10x the time for a
 # 0, which on flat screens comes out 4-5x larger than PNG.
 WEBP_LOSSLESS_EFFORT = 100
 
-_MIME: dict[str, str] = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "webp-lossless": "image/webp"}
+_MIME: dict[str, str] = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "webp-lossless": "image/webp",
+                         "webp-smallest": "image/webp"}
 
 
 def grid_size(
@@ -75,15 +77,17 @@ def prepare_image(
 
 
 def resolve_format(choice: FormatChoice, base_url: str | None = None) -> ImageFormat:
-    """``auto``: WebP (2.5-4x smaller than JPEG) unless the endpoint is the hosted GLM API, which gets JPEG."""
+    """``auto``: the smallest WebP per screenshot (see :mod:`.webp_choice`) unless the endpoint is the hosted GLM
+    API, which gets JPEG."""
     if choice != "auto":
         return choice
     host = (urlparse(base_url or "").hostname or "").lower()
     if any(host == h or host.endswith("." + h) for h in JPEG_ONLY_HOSTS):
         return "jpeg"
-    return "webp"
+    return "webp-smallest"
 
 
+_POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="glmv-image")
 _CACHE: dict[int, dict[Any, Any]] = {}  # id(image) -> {key: value}; an entry lives exactly as long as its image
 
 
@@ -94,24 +98,39 @@ def memo(img: Image.Image, key: Any, compute: Callable[[Image.Image], Any]) -> A
     an entry goes when its image is garbage-collected. Thread-safe: at worst two threads compute the same value.
     A value that is ``img`` itself is not kept (it would keep its own image alive).
     """
-    values = _CACHE.get(id(img))
-    if values is None:
-        values = _CACHE[id(img)] = {}
-        weakref.finalize(img, _CACHE.pop, id(img), None)
+    values = _values(img)
     if key in values:
-        return values[key]
+        value = values[key]
+        return value.result() if isinstance(value, Future) else value
     value = compute(img)
     if value is not img:
         values[key] = value
     return value
 
 
+def prefetch(img: Image.Image, key: Any, compute: Callable[[Image.Image], Any]) -> None:
+    """Start ``compute(img)`` on a worker thread now; a later :func:`memo` with the same key waits for it.
+
+    Used while a screen is being confirmed still (the environment's settle wait): the model image is encoded
+    during that wait instead of after it. ``img`` must not be changed afterwards. An error in ``compute`` is
+    raised by the :func:`memo` call that wants the value.
+    """
+    values = _values(img)
+    if key not in values:
+        values[key] = _POOL.submit(compute, img)
+
+
+def _values(img: Image.Image) -> dict[Any, Any]:
+    values = _CACHE.get(id(img))
+    if values is None:
+        values = _CACHE[id(img)] = {}
+        weakref.finalize(img, _CACHE.pop, id(img), None)
+    return values
+
+
 def cached_entries() -> int:
     """How many images hold cached values (tests and benchmarks: the cache follows the images' lifetime)."""
     return len(_CACHE)
-
-
-_POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="glmv-image")
 
 
 def map_images(images: Sequence[Image.Image], compute: Callable[[Image.Image], Any]) -> list[Any]:
@@ -136,8 +155,9 @@ def half_size(img: Image.Image) -> Image.Image:
 
 
 def encode_image(img: Image.Image, fmt: ImageFormat = DEFAULT_FORMAT, quality: int = DEFAULT_QUALITY) -> bytes:
-    """``img`` encoded as JPEG (4:4:4), PNG (fast zlib level), WebP or lossless WebP (both at the fastest method);
-    ``quality`` applies to JPEG and lossy WebP. Raises ValueError for an unknown format or quality."""
+    """``img`` encoded as JPEG (4:4:4), PNG (fast zlib level), WebP or lossless WebP (both at the fastest method),
+    or the smallest WebP of a few (``webp-smallest``, :func:`smallest_webp`); ``quality`` applies to JPEG and lossy
+    WebP. Raises ValueError for an unknown format or quality."""
     if fmt not in _MIME:
         raise ValueError(f"unknown image format {fmt!r}: use one of {', '.join(_MIME)}")
     if not 1 <= quality <= 100:
@@ -151,6 +171,8 @@ def encode_image(img: Image.Image, fmt: ImageFormat = DEFAULT_FORMAT, quality: i
         img.save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     elif fmt == "webp-lossless":
         img.save(buffer, format="WEBP", lossless=True, quality=WEBP_LOSSLESS_EFFORT, method=WEBP_METHOD)
+    elif fmt == "webp-smallest":
+        return smallest_webp(img, quality)
     else:
         img.save(buffer, format="WEBP", quality=quality, method=WEBP_METHOD)
     return buffer.getvalue()

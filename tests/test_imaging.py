@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gc
 import io
+import threading
 
 import pytest
 from hypothesis import given
@@ -20,6 +21,7 @@ from glmv_agent.imaging import (
     half_size,
     map_images,
     memo,
+    prefetch,
     prepare_image,
 )
 
@@ -75,7 +77,7 @@ def test_half_size_thumbnail() -> None:
 
 
 @pytest.mark.parametrize(("fmt", "mime"), [("jpeg", "image/jpeg"), ("png", "image/png"), ("webp", "image/webp"),
-                                           ("webp-lossless", "image/webp")])
+                                           ("webp-lossless", "image/webp"), ("webp-smallest", "image/webp")])
 def test_data_urls_decode_to_the_same_size_and_format(fmt: str, mime: str) -> None:
     image = prepare_image(ui_screen((1080, 2400)))
     url = encode_data_url(image, fmt)
@@ -111,9 +113,61 @@ def test_default_encoding_is_faithful_and_smaller_than_full_resolution_png() -> 
     assert max(error) < 4  # mean absolute error per channel (0..255)
 
 
+def flat_screen(size: tuple[int, int]) -> Image.Image:
+    """Text and solid colours only: the naive PNG's best case."""
+    image = Image.new("RGB", size, (248, 249, 251))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, size[0], 60), fill=(33, 99, 201))
+    for row in range(80, size[1] - 40, 36):
+        draw.rounded_rectangle((16, row, 48, row + 28), radius=8, fill=((row * 7) % 200, 90, 160))
+        draw.text((64, row + 8), f"Network & internet, row {row}: Wi-Fi  Bluetooth  Hotspot", fill=(20, 20, 20))
+    return image
+
+
+def photo_screen(size: tuple[int, int]) -> Image.Image:
+    return Image.merge("RGB", [Image.effect_noise(size, 40 + 10 * band) for band in range(3)])
+
+
+def test_smallest_webp_sends_exact_pixels_where_lossless_is_smaller() -> None:
+    image = prepare_image(flat_screen((1920, 1080)))
+    data = encode_image(image, "webp-smallest")
+    assert Image.open(io.BytesIO(data)).convert("RGB").tobytes() == image.tobytes()  # lossless was chosen
+    assert len(data) < len(encode_image(image, "webp"))
+    naive = io.BytesIO()
+    flat_screen((1920, 1080)).save(naive, format="PNG")
+    assert len(data) < 0.35 * len(naive.getvalue())
+
+
+def test_smallest_webp_stays_lossy_on_a_photo() -> None:
+    image = prepare_image(photo_screen((1080, 1080)))
+    data = encode_image(image, "webp-smallest")
+    assert data == encode_image(image, "webp")  # the lossy encoding, byte for byte
+    assert len(data) < len(encode_image(image, "webp-lossless")) / 2
+
+
+def test_a_prefetched_value_is_computed_once_on_a_worker_and_waited_for() -> None:
+    image = Image.new("RGB", (56, 56))
+    started, release = threading.Event(), threading.Event()
+
+    def encode(img: Image.Image) -> tuple[str, bytes]:
+        started.set()
+        release.wait(10)
+        return threading.current_thread().name, encode_image(img, "png")
+
+    prefetch(image, "key", encode)
+    assert started.wait(10)  # running already, before anyone asked for it
+    threading.Timer(0.1, release.set).start()
+    thread, data = memo(image, "key", lambda img: ("caller", b""))  # waits for the worker's value
+    assert thread.startswith("glmv-image") and Image.open(io.BytesIO(data)).size == (56, 56)
+    failing = Image.new("RGB", (28, 28))
+    prefetch(failing, "key", lambda img: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        memo(failing, "key", lambda img: "never")
+
+
 def test_bad_encoding_arguments_say_what_is_allowed() -> None:
     image = Image.new("RGB", (28, 28))
-    with pytest.raises(ValueError, match="use one of jpeg, png, webp, webp-lossless"):
+    with pytest.raises(ValueError, match="use one of jpeg, png, webp, webp-lossless, webp-smallest"):
         encode_image(image, "gif")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="1..100"):
         encode_image(image, "jpeg", quality=0)

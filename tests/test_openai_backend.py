@@ -389,12 +389,12 @@ def test_agent_episode_over_http(tmp_path: Path) -> None:
 
 
 def test_auto_format_is_jpeg_for_the_hosted_glm_api_and_screens_encode_once() -> None:
-    from glmv_agent.backends.openai_backend import image_url
+    from glmv_agent.backends.messages import image_url
     from glmv_agent.imaging import resolve_format
 
     assert resolve_format("auto", "https://open.bigmodel.cn/api/paas/v4") == "jpeg"
     assert resolve_format("auto", "https://api.z.ai/api/paas/v4") == "jpeg"
-    assert resolve_format("auto", "http://10.0.0.5:8000/v1") == "webp"
+    assert resolve_format("auto", "http://10.0.0.5:8000/v1") == "webp-smallest"
     assert resolve_format("png", "https://api.z.ai/v4") == "png"
     config = EndpointConfig(base_url="https://open.bigmodel.cn/api/paas/v4", model="glm-4.5v")
     screen = Image.new("RGB", (1080, 2400), "white")
