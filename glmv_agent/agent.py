@@ -70,6 +70,15 @@ class _AgentBase:
         self.guard = guard
         self.secrets = secrets or SecretStore()
         self.params = self.config.params or profile.generation_defaults()
+        self._connect_prefetch()
+
+    def _connect_prefetch(self) -> None:
+        """Pipelining: an environment that confirms its screen is still after an action (``set_prefetch``) hands
+        the screenshot it is confirming to a backend that can encode it ahead of the request (``prefetch``), so the
+        encoding runs during the wait instead of after it. Both methods are optional."""
+        hook, connect = getattr(self.backend, "prefetch", None), getattr(self.environment, "set_prefetch", None)
+        if callable(hook) and callable(connect):
+            connect(hook)
 
     def _episode(self, task: str) -> Episode:
         """A secret value the user wrote into the task becomes its placeholder everywhere: in the prompt (the model

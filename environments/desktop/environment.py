@@ -38,9 +38,9 @@ from glmv_agent.types import Observation, Outcome, Platform
 
 from .display import Monitor, ScreenPoint, choose_monitor, model_to_screen, monitors_from_mss
 from .keys import resolve_keys
-from .settle import wait_until_still
+from .settle import StillFrame, wait_until_still
 from .typist import Typist, choose_typist
-from .x11 import connection_problem, display_reachable, quiet_stdout
+from .x11 import connection_problem, display_gone, quiet_stdout
 
 log = logging.getLogger(__name__)
 ABORT_MESSAGE = (
@@ -147,6 +147,8 @@ class DesktopEnvironment(BaseEnvironment):
             raise
         enable_pillow_block_cache()
         self._parked: tuple[int, int] | None = None  # where our last action left the pointer
+        self._prefetch: Callable[[Image.Image], None] | None = None
+        self._still: StillFrame | None = None  # the frame the last settle wait confirmed
         log.info("desktop: %s%s", self.monitor.describe(), " (dry run)" if self.config.dry_run else "")
         if os.environ.get("XDG_SESSION_TYPE") == "wayland":
             log.warning("this is a Wayland session: through XWayland the agent sees and controls X11 windows only; "
@@ -154,10 +156,28 @@ class DesktopEnvironment(BaseEnvironment):
 
     # --- observing -------------------------------------------------------------------------------------------
 
+    def set_prefetch(self, hook: Callable[[Image.Image], None] | None) -> None:
+        """``hook(screenshot)`` receives the screen the settle wait after an action is confirming, once it has
+        held still for one poll (50 ms), so the backend can encode it during the rest of the wait (250 ms of
+        stillness by default); the next observe() returns that very image when the screen still shows it."""
+        self._prefetch = hook
+
     def observe(self) -> Observation:
+        """A fresh capture of the monitor (screenshot pixels = the monitor's physical pixels)."""
         shot = self._grab()
-        image = Image.frombytes("RGB", shot.size, shot.bgra, "raw", "BGRX")
+        still, self._still = self._still, None
+        image = still.take(shot.raw) if still is not None else None
+        if image is None:
+            image = self._image(shot)
         return Observation(screenshot=image, platform=Platform.DESKTOP)
+
+    @staticmethod
+    def _image(shot: Any) -> Image.Image:
+        return Image.frombytes("RGB", shot.size, shot.bgra, "raw", "BGRX")
+
+    def _grab_raw(self) -> tuple[bytes, Any]:
+        shot = self._grab()
+        return bytes(shot.raw), shot
 
     def _grab(self) -> Any:
         """One mss capture of the monitor; DeviceDisconnected when the display is gone, else DeviceError."""
@@ -173,7 +193,7 @@ class DesktopEnvironment(BaseEnvironment):
     @staticmethod
     def _lost() -> DeviceDisconnected | None:
         """After a failure: DeviceDisconnected when the X server cannot be reached any more, else None."""
-        if not sys.platform.startswith("linux") or display_reachable():
+        if not sys.platform.startswith("linux") or not display_gone():
             return None
         return DeviceDisconnected(f"display disconnected: the X server {os.environ.get('DISPLAY')} is gone")
 
@@ -199,7 +219,8 @@ class DesktopEnvironment(BaseEnvironment):
     def _settle(self, before: bytes) -> str:
         """Wait for the screen to settle after an action (see :mod:`.settle`); a note when it had not."""
         cap = self.config.settle_seconds
-        settled = wait_until_still(lambda: bytes(self._grab().raw), before, cap, self.config.settle_still_seconds)
+        self._still = StillFrame(self._grab_raw, self._image, self._prefetch)
+        settled = wait_until_still(self._still.grab, before, cap, self.config.settle_still_seconds)
         log.debug("screen settled after %.2f s (changed: %s)", settled.seconds, settled.changed)
         return settled.describe(cap)
 

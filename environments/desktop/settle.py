@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -51,4 +52,37 @@ def wait_until_still(grab: Callable[[], bytes], before: bytes, cap_s: float, sti
             last, changed_at = current, time.monotonic()
 
 
-__all__ = ["POLL_S", "Settled", "wait_until_still"]
+class StillFrame:
+    """The capture a settle wait is confirming, made into an image early so it can be encoded during the wait.
+
+    Wraps a ``grab`` returning (raw bytes, capture) for :func:`wait_until_still`. A frame seen on two polls in a row
+    (it has held still for one poll) is converted once with ``convert`` and handed to ``hook`` (the backend's
+    prefetch: it starts encoding the model image on a worker thread while the wait goes on). ``take(raw)`` gives
+    that image back, once, when ``raw`` (a capture taken later) still shows the same frame, so the observation
+    is the image the backend already encoded.
+    """
+
+    def __init__(self, grab: Callable[[], tuple[bytes, Any]], convert: Callable[[Any], Any],
+                 hook: Callable[[Any], None] | None) -> None:
+        self._grab, self._convert, self._hook = grab, convert, hook
+        self._last: bytes | None = None
+        self._raw: bytes | None = None
+        self._image: Any = None
+
+    def grab(self) -> bytes:
+        raw, capture = self._grab()
+        if raw == self._last and raw != self._raw:
+            self._raw, self._image = raw, self._convert(capture)
+            if self._hook is not None:
+                self._hook(self._image)
+        self._last = raw
+        return raw
+
+    def take(self, raw: bytes) -> Any | None:
+        """The confirmed frame's image when ``raw`` equals it, else None; forgets it either way."""
+        image, same = self._image, self._raw is not None and self._raw == raw
+        self._raw = self._image = None
+        return image if same else None
+
+
+__all__ = ["POLL_S", "Settled", "StillFrame", "wait_until_still"]

@@ -25,8 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from ..errors import BackendError, BackendTimeout, ConfigError
 from ..geometry import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS
-from ..imaging import JPEG_ONLY_HOSTS, FormatChoice, encode_data_url, map_images, memo, prepare_image, resolve_format
-from ..types import ChatMessage, Completion, GenerationParams, ImagePart, TextPart, Usage
+from ..imaging import JPEG_ONLY_HOSTS, FormatChoice
+from ..types import ChatMessage, Completion, GenerationParams, Usage
+from .messages import prefetch_image_url, to_openai_messages
 from .thinking import Exchange, Pass, drive, exchange, first_pass_tokens
 
 logger = logging.getLogger(__name__)
@@ -94,41 +95,6 @@ class EndpointConfig(BaseModel):
         return not any(host == h or host.endswith("." + h) for h in HOSTED_GLM_HOSTS)
 
 
-def to_openai_messages(messages: list[ChatMessage], config: EndpointConfig) -> list[dict[str, Any]]:
-    """ChatMessages as OpenAI messages: parts in order, images resized to the grid and sent as data URLs.
-
-    Text-only system and assistant turns go as plain strings (every OpenAI-compatible server takes those);
-    user turns always as a list of parts. Images not encoded before are encoded at once on worker threads.
-    """
-    images = [part.image for message in messages for part in message.content if isinstance(part, ImagePart)]
-    urls = iter(map_images(images, lambda image: image_url(image, config)))
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        if message.role != "user" and all(isinstance(p, TextPart) for p in message.content):
-            out.append({"role": message.role, "content": message.text()})
-            continue
-        parts: list[dict[str, Any]] = []
-        for part in message.content:
-            if isinstance(part, TextPart):
-                parts.append({"type": "text", "text": part.text})
-            else:
-                parts.append({"type": "image_url", "image_url": {"url": next(urls)}})
-        out.append({"role": message.role, "content": parts})
-    return out
-
-
-def image_url(image: Any, config: EndpointConfig) -> str:
-    """The data URL for one screenshot (grid resize + encode), computed once per image object."""
-    fmt = resolve_format(config.image_format, config.base_url)
-    key = ("url", fmt, config.image_quality, config.min_pixels, config.max_pixels)
-
-    def encode(img: Any) -> str:
-        prepared = prepare_image(img, min_pixels=config.min_pixels, max_pixels=config.max_pixels)
-        return encode_data_url(prepared, fmt, config.image_quality)
-
-    return memo(image, key, encode)
-
-
 def thinking_body(thinking: bool | None, dialect: ThinkingDialect) -> dict[str, Any]:
     """Request fields switching thinking on/off: vLLM/SGLang chat_template_kwargs and/or the hosted API's."""
     if thinking is None or dialect == "none":
@@ -192,6 +158,11 @@ class OpenAIBackend:
         logger.debug("completion in %.2fs: %d+%d tokens, finish=%s", completion.latency_s,
                      completion.usage.prompt_tokens, completion.usage.completion_tokens, completion.finish_reason)
         return completion
+
+    def prefetch(self, image: Any) -> None:
+        """Start encoding ``image`` (a PIL screenshot that will be sent as is) for the next request, on a worker
+        thread: environments call it while they confirm that the screen is still (see imaging.prefetch)."""
+        prefetch_image_url(image, self.config)
 
     def build_request(self, messages: list[ChatMessage], params: GenerationParams) -> dict[str, Any]:
         """The keyword arguments of ``chat.completions.create`` for these messages and parameters (the first
