@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections import OrderedDict
 from typing import Any
 
 from PIL import Image
@@ -32,9 +31,9 @@ from .js import MARK_ATTR, MARK_JS, PAGE_HELPERS_JS, POPUP_FLAG_JS, VIEWPORT_JS
 from .launch import explain, first_line
 from .marks import draw_marks, elements_from_js
 from .options import WebOptions
+from .recent import RecentObservations
 
 log = logging.getLogger(__name__)
-REMEMBERED = 8  # observations whose labels stay resolvable
 OBSERVE_TRIES = 3
 REACT_MS = 20  # time the page gets to react to an action before we wait for navigations
 LOAD_GRACE_MS = 1000  # extra wait for the "load" event after DOMContentLoaded
@@ -52,7 +51,7 @@ class AsyncPageEnvironment(BaseEnvironment):
         self.page = page
         self._known: set[Page] = set(page.context.pages)
         self._notes: list[str] = []
-        self._seen: OrderedDict[int, tuple[Observation, AsyncSeen]] = OrderedDict()
+        self._seen: RecentObservations[AsyncSeen] = RecentObservations()  # no screenshots kept: see .recent
         self._counter = 0
         self._som = AsyncSomActions(self.options)
         self._pixel = AsyncPixelActions(self.options)
@@ -110,9 +109,7 @@ class AsyncPageEnvironment(BaseEnvironment):
         notes, self._notes = self._notes, []
         observation = Observation(screenshot=image, platform=Platform.WEB, marked_screenshot=marked, url=page.url,
                                   elements=elements, notes=notes)
-        self._seen[id(image)] = (observation, AsyncSeen(page=page, token=token, scale=scale))
-        while len(self._seen) > REMEMBERED:
-            self._seen.popitem(last=False)
+        self._seen.remember(image, AsyncSeen(page=page, token=token, scale=scale))
         return observation
 
     async def _current_page(self) -> Page:
@@ -147,8 +144,8 @@ class AsyncPageEnvironment(BaseEnvironment):
 
     def scale_of(self, observation: Observation) -> tuple[float, float]:
         """Screenshot pixels per CSS pixel of one of this environment's recent observations (1, 1 when unknown)."""
-        entry = self._seen.get(id(observation.screenshot))
-        return entry[1].scale if entry is not None and entry[0] is observation else (1.0, 1.0)
+        seen = self._seen.lookup(observation.screenshot)
+        return seen.scale if seen is not None else (1.0, 1.0)
 
     # --- execute ------------------------------------------------------------------------------------------------
 
@@ -156,10 +153,9 @@ class AsyncPageEnvironment(BaseEnvironment):
         """Run one action; StepError when it failed (the run goes on), DeviceDisconnected when the browser is gone."""
         self.check_space(action)
         self._check_connected()
-        entry = self._seen.get(id(observation.screenshot))
-        if entry is None or entry[0] is not observation:
+        seen = self._seen.lookup(observation.screenshot)
+        if seen is None:
             raise StepError("this observation was not made by this environment (or is too old); observe again")
-        seen = entry[1]
         runner = self._som if action.space == "web" else self._pixel
         try:
             outcome = await runner.run(self.page, action, observation, seen)

@@ -20,7 +20,6 @@ device scale factor), which is what Playwright's mouse takes.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from typing import Any
 
 from playwright.sync_api import Browser, Page, Playwright
@@ -40,9 +39,9 @@ from .js import PAGE_HELPERS_JS, VIEWPORT_JS
 from .marks import TEXT_LIMIT, draw_marks, elements_from_js
 from .masking import mask_secret_fields, unmask
 from .options import WebOptions, host_allowed, host_of
+from .recent import RecentObservations
 
 log = logging.getLogger(__name__)
-REMEMBERED = 8  # observations whose labels stay resolvable
 OBSERVE_TRIES = 3
 NO_SETTLE = frozenset({"ANSWER", "DONE", "FAIL"})
 CLICKS = frozenset({"Click", "left_click", "right_click", "middle_click", "left_double_click"})
@@ -66,7 +65,7 @@ class WebEnvironment(BaseEnvironment):
         self.secrets = secrets or SecretStore()
         self.spaces = frozenset({"web"} if self.options.mode == "som" else {"desktop"})
         self.session = session or BrowserSession.start(self.options, playwright)
-        self._seen: OrderedDict[int, tuple[Observation, Seen]] = OrderedDict()
+        self._seen: RecentObservations[Seen] = RecentObservations()  # no screenshots kept: see .recent
         self._counter = 0
         self._som = SomActions(self.session)
         self._pixel = PixelActions(self.session)
@@ -151,7 +150,7 @@ class WebEnvironment(BaseEnvironment):
             elements=elements, notes=[*notes, *([note] if note else [])],
         )
         seen = Seen(page=page, token=token, scale=scale, targets=tuple(targets), picker=upload)
-        self._remember(observation, seen)
+        self._seen.remember(image, seen)
         return self.secrets.redact_observation(observation)
 
     def _redact(self, text: str) -> str:
@@ -160,23 +159,12 @@ class WebEnvironment(BaseEnvironment):
     def _holds_secret(self, text: str) -> bool:
         return self.secrets.redact(text) != text
 
-    def _remember(self, observation: Observation, seen: Seen) -> None:
-        self._seen[id(observation.screenshot)] = (observation, seen)
-        while len(self._seen) > REMEMBERED:
-            self._seen.popitem(last=False)
-
-    def _lookup(self, observation: Observation) -> Seen | None:
-        entry = self._seen.get(id(observation.screenshot))
-        if entry is None or entry[0].screenshot is not observation.screenshot:
-            return None
-        return entry[1]
-
     # --- execute ------------------------------------------------------------------------------------------
 
     def execute(self, action: Any, observation: Observation) -> Outcome:
         self.check_space(action)
         self.session.check_connected()
-        seen = self._lookup(observation)
+        seen = self._seen.lookup(observation.screenshot)
         runner = self._som if action.space == "web" else self._pixel
         self.session.picker.pressed = None
         if action.type in CLICKS:

@@ -1,0 +1,68 @@
+"""AsyncPageEnvironment remembers what resolving an action needs, not the screenshots: an earlier observation's
+images are freed once the caller lets go of it, and the latest one still resolves its labels in headless Chromium."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("playwright.async_api")
+from playwright.async_api import async_playwright  # noqa: E402
+
+from glmv_agent.actions import WebClick  # noqa: E402
+from glmv_agent.environments.web.async_page import AsyncPageEnvironment  # noqa: E402
+from glmv_agent.environments.web.options import LAUNCH_ARGS, WebOptions, resolve_executable  # noqa: E402
+from glmv_agent.environments.web.server import StaticServer  # noqa: E402
+from glmv_agent.errors import ConfigError  # noqa: E402
+from glmv_agent.types import Observation  # noqa: E402
+
+pytestmark = pytest.mark.browser
+PAGES = Path(__file__).parent / "web_pages"
+COUNTER = "() => document.getElementById('counter').textContent"
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    with StaticServer(PAGES) as server:
+        yield server.url
+
+
+def counter_label(observation: Observation) -> int:
+    return next(e.label for e in observation.elements if e.text.startswith(("Click me", "Clicked")))
+
+
+def images_of(observation: Observation) -> list[weakref.ref]:
+    return [weakref.ref(observation.screenshot), weakref.ref(observation.marked_screenshot)]
+
+
+async def _async_scenario(site: str) -> tuple[list[object], str]:
+    async with async_playwright() as p:
+        try:
+            executable = resolve_executable(None, p.chromium.executable_path)
+        except ConfigError as exc:
+            pytest.skip(f"no Chromium here: {exc}")
+        browser = await p.chromium.launch(executable_path=executable, args=list(LAUNCH_ARGS))
+        page = await browser.new_page(viewport={"width": 1000, "height": 700})
+        await page.goto(site + "form.html")
+        env = AsyncPageEnvironment(page, WebOptions(wait_seconds=0))
+        first = images_of(await env.aobserve())
+        for _ in range(3):
+            latest = await env.aobserve()
+        gc.collect()
+        freed = [ref() for ref in first]
+        await env.aexecute(WebClick(label=counter_label(latest)), latest)
+        counter = await page.evaluate(COUNTER)
+        await env.aclose()
+        await browser.close()
+        return freed, counter
+
+
+def test_async_page_environment_frees_earlier_screenshots_and_still_acts_on_the_latest(site):
+    freed, counter = asyncio.run(_async_scenario(site))
+    assert freed == [None, None]
+    assert counter == "Clicked 1"
