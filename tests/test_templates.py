@@ -57,6 +57,33 @@ def test_misspelled_placeholder_fails_when_the_profile_loads(tmp_path: Path) -> 
     assert "\n" not in str(error.value)
 
 
+TASK_TEMPLATES = sorted({(name, key) for key in profile_keys()
+                         for name, names in get_profile(key).templates.items() if "task" in names})
+
+
+def test_every_prompting_profile_puts_the_task_in_some_template() -> None:
+    assert {key for _, key in TASK_TEMPLATES} == set(profile_keys()) - {"autoglm-phone/mobile"}  # task: user turn
+
+
+@pytest.mark.parametrize(("name", "key"), TASK_TEMPLATES)
+def test_template_without_the_task_fails_when_the_profile_loads(tmp_path: Path, name: str, key: str) -> None:
+    others = sorted(get_profile(key).templates[name] - {"task"})
+    path = tmp_path / name
+    path.write_text("Do it.\n" + "".join(f"{{{{ {n} }}}}\n" for n in others), encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        get_profile(key, prompt_dir=tmp_path)
+    assert str(error.value).startswith(f"prompt template {path}: missing placeholder {{{{task}}}},")
+    assert "\n" not in str(error.value)
+
+
+def test_a_template_not_filled_with_the_task_may_leave_it_out(tmp_path: Path) -> None:
+    (tmp_path / "glm45v_desktop_tail.txt").write_text("{{memory}}", encoding="utf-8")
+    (tmp_path / "autoglm_system_en.txt").write_text("Be careful.", encoding="utf-8")
+    assert get_profile("glm-4.5v/desktop", prompt_dir=tmp_path).fill("glm45v_desktop_tail.txt", memory="m",
+                                                                      notes="n") == "m"
+    assert get_profile("autoglm-phone/mobile", prompt_dir=tmp_path, lang="en")
+
+
 def test_a_name_another_profile_fills_is_still_unknown_here(tmp_path: Path) -> None:
     (tmp_path / "glm45v_desktop_tail.txt").write_text("{{memory}} {{apps}} {{notes}}", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"glm45v_desktop_tail\.txt: unknown placeholder \{\{apps\}\}"):
@@ -98,4 +125,23 @@ def test_cli_run_with_bad_prompt_dir_exits_2_with_one_line(tmp_path: Path) -> No
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == (f"error: prompt template {prompts / 'glm45v_mobile.txt'}: unknown placeholder {{{{taks}}}} "
                            "(this template is filled with: apps, history, notes, task)\n")
+    assert not (tmp_path / "run").exists()
+
+
+def test_cli_run_with_a_template_missing_the_task_exits_2_with_one_line(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    (prompts / "glm45v_mobile.txt").write_text("Apps: {{apps}}\n{{history}}\n", encoding="utf-8")
+    script = tmp_path / "script.jsonl"
+    script.write_text(json.dumps({"content": 'Memory: None\nReason: r\nAction: {"action_type": "status", '
+                                             '"goal_status": "complete"}'}), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "glmv_agent.cli", "run", "t", "--platform", "mobile", "--model", "glm-4.5v",
+         "--prompt-dir", str(prompts), "--fake-screen", "--replay", str(script), "--out", str(tmp_path / "run")],
+        capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"}, timeout=120,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith(f"error: prompt template {prompts / 'glm45v_mobile.txt'}: missing placeholder "
+                                  "{{task}},")
+    assert done.stderr.count("\n") == 1
     assert not (tmp_path / "run").exists()

@@ -15,6 +15,8 @@ from .templates import load_template
 _REGISTRY: dict[str, type] = {}
 
 MODELS = ("glm-4.1v", "glm-4.5v", "autoglm-phone")
+# Placeholders a template must use whenever its profile fills them in (a template may leave out the others).
+REQUIRED = frozenset({"task"})
 
 
 def register(key: str) -> Callable[[type], type]:
@@ -66,14 +68,16 @@ class ProfileBase:
     key: str = ""
     platform: Platform
     # Template file -> the placeholder names render() fills in it. Every template is loaded and checked against
-    # this when the profile is built, so a misspelled placeholder fails before any model call.
+    # this when the profile is built, so a misspelled placeholder fails before any model call; of these, the
+    # REQUIRED ones (the task) must appear in the template, or the model would never see the task.
     templates: ClassVar[Mapping[str, frozenset[str]]] = {}
     options: ClassVar[frozenset[str]] = frozenset()  # settings get_profile passes on (e.g. "lang")
     history_images: ClassVar[int] = 0  # earlier steps whose screenshot render() sends again (their thumbnails)
 
     def __init__(self, prompt_dir: Path | None = None) -> None:
         self.prompt_dir = prompt_dir
-        self._loaded = {name: load_template(name, prompt_dir, names) for name, names in self.templates.items()}
+        self._loaded = {name: load_template(name, prompt_dir, names, names & REQUIRED)
+                        for name, names in self.templates.items()}
         if prompt_dir is not None:
             self._check_prompt_dir(prompt_dir)
 

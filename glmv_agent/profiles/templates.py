@@ -39,11 +39,12 @@ class PromptTemplate:
             raise ConfigError(f"prompt template {self.source}: {exc}") from exc
 
 
-def load_template(name: str, prompt_dir: Path | None, allowed: frozenset[str]) -> PromptTemplate:
+def load_template(name: str, prompt_dir: Path | None, allowed: frozenset[str],
+                  required: frozenset[str] = frozenset()) -> PromptTemplate:
     """Load, parse and check template file ``name``.
 
-    Raises ConfigError naming the file when it is not valid Jinja, or when it uses a placeholder outside ``allowed``
-    (the names the profile fills; a template may leave some of them out).
+    Raises ConfigError naming the file when it is not valid Jinja, when it uses a placeholder outside ``allowed``
+    (the names the profile fills; a template may leave some of them out), or when it leaves out one of ``required``.
     """
     custom = prompt_dir / name if prompt_dir else None
     if custom is not None and custom.is_file():
@@ -52,12 +53,17 @@ def load_template(name: str, prompt_dir: Path | None, allowed: frozenset[str]) -
         source = f"glmv_agent/prompts/{name}"
         text = resources.files("glmv_agent.prompts").joinpath(name).read_text(encoding="utf-8")
     template, used = _compile(text, source)
+    known = ", ".join(sorted(allowed)) or "nothing"
     unknown = sorted(used - allowed)
     if unknown:
         names = ", ".join("{{" + n + "}}" for n in unknown)
-        known = ", ".join(sorted(allowed)) or "nothing"
         raise ConfigError(f"prompt template {source}: unknown placeholder {names} (this template is filled with: "
                           f"{known})")
+    missing = sorted(required - used)
+    if missing:
+        names = ", ".join("{{" + n + "}}" for n in missing)
+        raise ConfigError(f"prompt template {source}: missing placeholder {names}, so the model would never see it "
+                          f"(this template is filled with: {known})")
     return PromptTemplate(source, template, used)
 
 
