@@ -42,6 +42,11 @@ _SCROLL = re.compile(
     r"[ \t]*(?:\[[ \t]*)?(\d+|window)[ \t]*(?:\][ \t]*)?[;；,][ \t]*(?:\[[ \t]*)?(up|down)\b[ \t]*\]?", re.IGNORECASE
 )
 _BRACKET = re.compile(r"[\[\]]")
+# Another bracketed argument right after an action's own (a separator, or a box close, between them at most).
+_SURPLUS = re.compile(r"[ \t]*(?:" + BOX_CLOSE.pattern + r"[ \t]*)?(?:[;；,:：][ \t]*)?\[", re.IGNORECASE)
+SIGNATURES = {"Click": "Click [n]", "Type": "Type [n]; [text]", "Scroll": "Scroll [n or WINDOW]; [up or down]",
+              "Wait": "Wait", "GoBack": "GoBack", "Bing": "Bing", "ANSWER": "ANSWER; <content>text</content>",
+              "Key": "Key; [key name]"}  # the protocol's signatures (glm-41v/45v-agent-protocol.md, web)
 _CONTENT_OPEN = re.compile(r"<\s*content\s*>", re.IGNORECASE)
 _CONTENT_CLOSE = re.compile(r"<\s*/\s*content\s*>", re.IGNORECASE)
 _SECTION = re.compile(r"(?:\*\*)?\b(?:Memory_Updated|Memory|Thought|Observation)\s*(?:\*\*\s*)?[:：]", re.IGNORECASE)
@@ -141,7 +146,24 @@ _ARGS: dict[str, _ArgReader] = {"Click": _click, "Type": _type, "Scroll": _scrol
 
 def read_action(text: str, pos: int = 0) -> tuple[Any, int]:
     """The set-of-marks action starting at ``pos`` (leading spaces, backticks and a box marker skipped) and the
-    position after it. Raises ParseError."""
+    position after it. Raises ParseError, also when another bracketed argument follows (see :func:`check_arity`)."""
+    action, end = _read(text, pos)
+    check_arity(action, text, end)
+    return action, end
+
+
+def check_arity(action: Any, text: str, end: int) -> None:
+    """ParseError when a bracketed argument follows the action read up to ``end`` (``Type [n]; [a]; [b]``,
+    ``Click [1] [2]``, ``Wait; [5]``): executing the action without it would not be what the model wrote."""
+    surplus = _SURPLUS.match(text, end)
+    if surplus:
+        line_end = text.find("\n", end)
+        extra = strip_boxes(text[end : line_end if line_end >= 0 else len(text)]).strip()
+        raise ParseError(f'surplus argument "{clip(extra, 80)}" after {action.type}, which is written '
+                         f"{SIGNATURES[action.type]}; nothing was executed")
+
+
+def _read(text: str, pos: int) -> tuple[Any, int]:
     pos = _LEAD.match(text, pos).end()  # type: ignore[union-attr]
     verb = _VERB.match(text, pos)
     if not verb:
@@ -169,13 +191,14 @@ def _find_action(answer: str) -> tuple[Any, int, int, int]:
         if chosen is not None and read_at < chosen[3]:
             continue
         try:
-            action, end = read_action(answer, read_at)
+            action, end = _read(answer, read_at)
         except ParseError as exc:
             error = exc
             continue
         chosen = (action, head_end, read_at, end)
     if chosen is None:
         raise error or ParseError(f"no 'Action:' line found: {clip(strip_boxes(answer))}")
+    check_arity(chosen[0], answer, chosen[3])  # on the chosen action, not skipped for an earlier (quoted) one
     return chosen
 
 
