@@ -21,11 +21,23 @@ from .types import Backend, Environment, GenerationParams, PromptProfile
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Agent", "AgentConfig", "AgentHooks", "AsyncAgent", "EpisodeResult"]
+__all__ = ["MAX_STEPS", "Agent", "AgentConfig", "AgentHooks", "AsyncAgent", "EpisodeResult", "step_cap"]
+
+MAX_STEPS = 1000  # the largest step cap: AgentConfig, `run`/`mcp --max-steps` and MCP run_task's max_steps
+
+
+def step_cap(value: object) -> int:
+    """``value`` as a step cap: a whole number from 1 to MAX_STEPS (an integral float such as 5.0 counts, a bool or
+    a string does not). Raises ValueError saying what is accepted, in one line."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_STEPS:
+        raise ValueError(f"must be a whole number from 1 to {MAX_STEPS} (got {repr(value)[:40]})")
+    return value
 
 
 class AgentConfig(BaseModel):
-    max_steps: int = Field(default=30, ge=1)
+    max_steps: int = Field(default=30, ge=1, le=MAX_STEPS)
     max_reasks: int = Field(default=2, ge=0)  # re-asks after unusable output, per step
     run_dir: Path | None = None
     runs_root: Path = Path("runs")

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from . import __version__
-from .agent import Agent, AgentConfig, AgentHooks, EpisodeResult
+from .agent import MAX_STEPS, Agent, AgentConfig, AgentHooks, EpisodeResult, step_cap
 from .errors import BackendError, ConfigError, DeviceError, GlmvError, ParseError
 from .interrupts import signals_as_interrupts
 from .oversight.guard import Guard
@@ -76,7 +76,7 @@ def _add_run(sub: Any, platform: str | None = None) -> None:
     run.add_argument("task", help="what the agent should do")
     run.add_argument("--platform", choices=sorted(PLATFORM_MODULES), required=True)
     run.add_argument("--model", choices=MODELS, default="glm-4.5v")
-    run.add_argument("--max-steps", type=int, default=30)
+    run.add_argument("--max-steps", type=step_count, default=30)
     run.add_argument("--max-reasks", type=int, default=2, help="re-asks after unusable model output, per step")
     run.add_argument("--out", type=Path, help="run folder (default: runs/<time>-<task>)")
     run.add_argument("--prompt-dir", type=Path, help="folder with prompt templates overriding the packaged ones")
@@ -90,6 +90,14 @@ def _add_run(sub: Any, platform: str | None = None) -> None:
     add_generation_arguments(run)
     add_platform_arguments(run, platform)
     run.set_defaults(func=cmd_run)
+
+
+def step_count(text: str) -> int:
+    """The argparse type of --max-steps: the bounds of :func:`glmv_agent.agent.step_cap` (MCP run_task's too)."""
+    try:
+        return step_cap(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_STEPS} (got {text!r})") from None
 
 
 def add_oversight_arguments(

@@ -135,3 +135,37 @@ def test_http_serves_on_localhost(tmp_path: Path) -> None:
         process.terminate()
         process.wait(timeout=20)
     assert result.structured_content["status"] == "complete" and result.structured_content["answer"] == "HomeNet"
+
+
+BAD_STEPS = [0, -3, 10**6, 2.5, "7", True, None]
+
+
+def test_run_task_refuses_a_bad_max_steps_naming_the_argument_and_runs_nothing(tmp_path: Path) -> None:
+    replay = _replay(tmp_path, [ANSWER, DONE])
+    server = _server("--platform", "mobile", "--fake-screen", "--replay", replay, "--out", str(tmp_path / "run"))
+    calls = [("run_task", {"task": "Tell me the Wi-Fi name", "max_steps": bad}) for bad in BAD_STEPS]
+    out = asyncio.run(_calls(server, [*calls, ("run_task", {"task": "Tell me the Wi-Fi name", "max_steps": 5.0})]))
+    schema = out["tools"]["run_task"].input_schema["properties"]["max_steps"]
+    assert (schema["type"], schema["minimum"], schema["maximum"], schema["default"]) == ("integer", 1, 1000, 30)
+    *refused, good = out["results"]
+    for bad, result in zip(BAD_STEPS, refused, strict=True):
+        text = result.content[0].text
+        assert result.is_error and "\n" not in text, (bad, text)
+        assert text == f"Error executing tool run_task: max_steps must be a whole number from 1 to 1000 (got {bad!r})"
+    assert not good.is_error and good.structured_content["status"] == "complete"  # 5.0 is the integer 5
+    steps = (tmp_path / "run" / "steps.jsonl").read_text().splitlines()
+    assert len(steps) == 2  # only the good call's steps: the refused ones never reached the device or the model
+
+
+@pytest.mark.parametrize("command", ["run", "mcp"])
+@pytest.mark.parametrize("bad", ["0", "1001", "2.5"])
+def test_the_cli_max_steps_has_the_same_bounds(command: str, bad: str) -> None:
+    import subprocess
+
+    task = ["t"] if command == "run" else []
+    done = subprocess.run([sys.executable, "-m", "glmv_agent.cli", command, *task, "--platform", "mobile",
+                           "--fake-screen", "--max-steps", bad], capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines()[-1] == (f"glmv-agent {command}: error: argument --max-steps: must be a whole "
+                                            f"number from 1 to 1000 (got '{bad}')")

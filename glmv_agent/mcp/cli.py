@@ -26,6 +26,7 @@ def register_commands(sub: Any) -> None:
         add_generation_arguments,
         add_oversight_arguments,
         add_platform_arguments,
+        step_count,
     )
 
     mcp = sub.add_parser("mcp", help="serve the agent to other agents over the Model Context Protocol (stdio)",
@@ -35,7 +36,7 @@ def register_commands(sub: Any) -> None:
     mcp.add_argument("--http", type=int, metavar="PORT",
                      help="serve Streamable HTTP on 127.0.0.1:PORT (path /mcp) instead of stdio")
     mcp.add_argument("--out", type=Path, help="run folder of the session (default: runs/<time>-mcp)")
-    mcp.add_argument("--max-steps", type=int, default=30, help="run_task's default step cap")
+    mcp.add_argument("--max-steps", type=step_count, default=30, help="run_task's default step cap")
     mcp.add_argument("--act-steps", type=int, default=5, help="act's step cap")
     mcp.add_argument("--lang", choices=("zh", "en"), help="AutoGLM-Phone's system prompt language (default zh)")
     mcp.add_argument("--fake-screen", action="store_true", help="use an in-memory screen instead of a device")

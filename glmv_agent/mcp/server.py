@@ -14,12 +14,13 @@ import asyncio
 import io
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, Image, MCPServer
-from pydantic import BaseModel
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, WithJsonSchema
 
-from ..agent import AgentHooks, EpisodeResult
+from ..agent import MAX_STEPS, AgentHooks, EpisodeResult, step_cap
 from ..api.base import AsyncStepAgent
 from ..api.results import ActFailed
 from ..errors import GlmvError, ParseError
@@ -49,6 +50,17 @@ def _result(result: EpisodeResult) -> ToolResult:
 
 
 AgentFactory = Callable[[Any], AsyncStepAgent]  # environment -> the step agent on it
+# run_task's max_steps: any JSON value reaches step_cap, whose one-line error names the argument (the SDK's own
+# validation would answer a multi-line pydantic report); clients still see an integer with its bounds.
+StepCount = Annotated[object, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_STEPS})]
+
+
+def _step_cap(max_steps: object) -> int:
+    """run_task's max_steps as a step cap; ToolError (one line, naming the argument) when it is not one."""
+    try:
+        return step_cap(max_steps)
+    except ValueError as exc:
+        raise ToolError(f"max_steps {exc}") from None
 
 
 class DeviceSession:
@@ -110,10 +122,11 @@ def build_server(session: DeviceSession, platform: str, max_steps: int = 30) -> 
                                   lifespan=lifespan)
 
     @server.tool()
-    async def run_task(task: str, ctx: Context, max_steps: int = max_steps) -> ToolResult:
+    async def run_task(task: str, ctx: Context, max_steps: StepCount = max_steps) -> ToolResult:
         """Do a whole task on the device (the agent loop, at most max_steps steps)."""
-        async with session.call(ctx, max_steps) as agent:
-            return _result(await agent.run(task, max_steps=max_steps))
+        cap = _step_cap(max_steps)
+        async with session.call(ctx, cap) as agent:
+            return _result(await agent.run(task, max_steps=cap))
 
     @server.tool()
     async def act(instruction: str, ctx: Context) -> ToolResult:
