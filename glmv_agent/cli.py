@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -136,12 +137,32 @@ def add_endpoint_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_platform_arguments(parser: argparse.ArgumentParser, platform: str | None = None) -> None:
-    """Each platform's own flags (only ``platform``'s when given) and the local backend's, when installed."""
+    """Each platform's own flags, in a group titled by the platform (only ``platform``'s when given), and the local
+    backend's, when installed. Without a platform, a flag several platforms share sits in the first one's group and
+    its help names the others."""
     chosen = [PLATFORM_MODULES[platform]] if platform in PLATFORM_MODULES else list(PLATFORM_MODULES.values())
     for name in (*chosen, EXTRA_MODULES[0]):
         module = _optional_module(name)
         if module is not None and hasattr(module, "add_arguments"):
             module.add_arguments(parser)
+    if platform not in PLATFORM_MODULES:
+        for flag, owners in _flag_owners().items():
+            action = parser._option_string_actions[flag]  # noqa: SLF001 - argparse has no public lookup
+            if len(owners) > 1 and action.help:
+                action.help = f"{action.help} (also --platform {', '.join(owners[1:])})"
+
+
+def _flag_owners() -> dict[str, list[str]]:
+    """Option string -> the platforms that define it, in PLATFORM_MODULES order."""
+    owners: dict[str, list[str]] = {}
+    for platform, name in PLATFORM_MODULES.items():
+        module = _optional_module(name)
+        if module is not None and hasattr(module, "add_arguments"):
+            scratch = argparse.ArgumentParser(add_help=False)
+            module.add_arguments(scratch)
+            for flag in scratch._option_string_actions:  # noqa: SLF001 - argparse has no public lookup
+                owners.setdefault(flag, []).append(platform)
+    return owners
 
 
 def _add_parse(sub: Any) -> None:
@@ -167,7 +188,7 @@ def build_parser(platform: str | None = None) -> argparse.ArgumentParser:
     for name in (*PLATFORM_MODULES.values(), *EXTRA_MODULES):
         module = _optional_module(name)
         if module is not None and hasattr(module, "register_commands"):
-            module.register_commands(sub)
+            _register(module.register_commands, sub, platform)
     for command in sub.choices.values():  # -v after the subcommand too; defaults shown only where they say something
         if "-v" not in command._option_string_actions:  # noqa: SLF001 - argparse has no public lookup
             command.add_argument("-v", "--verbose", action="count", default=0, dest="verbose_after",
@@ -175,6 +196,15 @@ def build_parser(platform: str | None = None) -> argparse.ArgumentParser:
         if command.formatter_class is argparse.ArgumentDefaultsHelpFormatter:
             command.formatter_class = HelpFormatter
     return parser
+
+
+def _register(register: Callable[..., None], sub: Any, platform: str | None) -> None:
+    """``register(sub)``; a register_commands that takes ``platform`` gets the command line's, to scope its
+    commands' platform flags as run's are."""
+    if "platform" in inspect.signature(register).parameters:
+        register(sub, platform=platform)
+    else:
+        register(sub)
 
 
 def _platform_in(argv: Sequence[str]) -> str | None:

@@ -18,7 +18,8 @@ from ..profiles import MODELS
 log = logging.getLogger(__name__)
 
 
-def register_commands(sub: Any) -> None:
+def register_commands(sub: Any, platform: str | None = None) -> None:
+    """``glmv-agent mcp``; with ``platform`` (the command line's --platform) it takes that platform's flags only."""
     from ..cli import (
         PLATFORM_MODULES,
         HelpFormatter,
@@ -43,7 +44,7 @@ def register_commands(sub: Any) -> None:
     add_oversight_arguments(mcp)
     add_endpoint_arguments(mcp)
     add_generation_arguments(mcp)
-    add_platform_arguments(mcp)
+    add_platform_arguments(mcp, platform)
     mcp.set_defaults(func=cmd_mcp)
 
 
