@@ -84,6 +84,12 @@ class _AgentBase:
         self.params = self.config.params or profile.generation_defaults()
         self._connect_prefetch()
 
+    def _prefetch_resent(self, request: Execute) -> None:
+        """The next request re-sends this step's thumbnail (GLM desktop): encode it while the action runs."""
+        hook = getattr(self.backend, "prefetch", None)
+        if request.resent is not None and callable(hook):
+            hook(request.resent)
+
     def _connect_prefetch(self) -> None:
         """Pipelining: an environment that confirms its screen is still after an action (``set_prefetch``) hands
         the screenshot it is confirming to a backend that can encode it ahead of the request (``prefetch``), so the
@@ -166,6 +172,7 @@ class Agent(_AgentBase):
         if isinstance(request, Generate):
             return self.backend.generate(request.messages, request.params)
         if isinstance(request, Execute):
+            self._prefetch_resent(request)
             return self.environment.execute(request.action, request.observation)
         time.sleep(request.seconds)
         return None
@@ -190,6 +197,7 @@ class AsyncAgent(_AgentBase):
                 return await backend.agenerate(request.messages, request.params)
             return await asyncio.to_thread(backend.generate, request.messages, request.params)
         if isinstance(request, Execute):
+            self._prefetch_resent(request)
             if hasattr(env, "aexecute"):
                 return await env.aexecute(request.action, request.observation)
             return await asyncio.to_thread(env.execute, request.action, request.observation)

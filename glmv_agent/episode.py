@@ -63,6 +63,7 @@ class Generate:
 class Execute:
     action: Any
     observation: Observation
+    resent: Any = None  # this step's image the next request sends again (GLM desktop's half-size copy), if any
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ class Episode:
             if decision.action.type in AGENT_TYPES:
                 outcome: Outcome = yield from self._agent_action(decision.action, observation, record)
             else:
-                outcome = yield Execute(self.secrets.reveal(decision.action), observation)
+                outcome = yield Execute(self.secrets.reveal(decision.action), observation, item.thumbnail)
         except (ActionNotSupported, StepError, ConfigError) as exc:
             message = self.secrets.redact(str(exc)) or ""
             outcome = Outcome()

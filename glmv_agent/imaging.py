@@ -154,10 +154,13 @@ def half_size(img: Image.Image) -> Image.Image:
     return memo(img, "half", shrink)
 
 
-def encode_image(img: Image.Image, fmt: ImageFormat = DEFAULT_FORMAT, quality: int = DEFAULT_QUALITY) -> bytes:
+def encode_image(
+    img: Image.Image, fmt: ImageFormat = DEFAULT_FORMAT, quality: int = DEFAULT_QUALITY, ahead: bool = False
+) -> bytes:
     """``img`` encoded as JPEG (4:4:4), PNG (fast zlib level), WebP or lossless WebP (both at the fastest method),
-    or the smallest WebP of a few (``webp-smallest``, :func:`smallest_webp`); ``quality`` applies to JPEG and lossy
-    WebP. Raises ValueError for an unknown format or quality."""
+    or the smallest WebP of a few (``webp-smallest``, :func:`smallest_webp`; ``ahead``: encoded ahead of the request,
+    so slower candidates are allowed); ``quality`` applies to JPEG and lossy WebP. Raises ValueError for an unknown
+    format or quality."""
     if fmt not in _MIME:
         raise ValueError(f"unknown image format {fmt!r}: use one of {', '.join(_MIME)}")
     if not 1 <= quality <= 100:
@@ -172,15 +175,17 @@ def encode_image(img: Image.Image, fmt: ImageFormat = DEFAULT_FORMAT, quality: i
     elif fmt == "webp-lossless":
         img.save(buffer, format="WEBP", lossless=True, quality=WEBP_LOSSLESS_EFFORT, method=WEBP_METHOD)
     elif fmt == "webp-smallest":
-        return smallest_webp(img, quality)
+        return smallest_webp(img, quality, ahead)
     else:
         img.save(buffer, format="WEBP", quality=quality, method=WEBP_METHOD)
     return buffer.getvalue()
 
 
-def encode_data_url(img: Image.Image, fmt: ImageFormat = DEFAULT_FORMAT, quality: int = DEFAULT_QUALITY) -> str:
+def encode_data_url(
+    img: Image.Image, fmt: ImageFormat = DEFAULT_FORMAT, quality: int = DEFAULT_QUALITY, ahead: bool = False
+) -> str:
     """``img`` as a ``data:image/...;base64,`` URL (what OpenAI-compatible servers take in ``image_url``)."""
-    payload = base64.b64encode(encode_image(img, fmt, quality)).decode("ascii")
+    payload = base64.b64encode(encode_image(img, fmt, quality, ahead)).decode("ascii")
     return f"data:{_MIME[fmt]};base64,{payload}"
 
 

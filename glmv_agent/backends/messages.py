@@ -53,16 +53,18 @@ def image_url(image: Any, config: ImageSettings) -> str:
 
 def prefetch_image_url(image: Any, config: ImageSettings) -> None:
     """Start encoding ``image`` as :func:`image_url` will want it, on a worker thread (see imaging.prefetch)."""
-    prefetch(image, *_encoding(config))
+    prefetch(image, *_encoding(config, ahead=True))
 
 
-def _encoding(config: ImageSettings) -> tuple[tuple[Any, ...], Callable[[Any], str]]:
-    """(cache key, encoder) of a screenshot's data URL under ``config``."""
+def _encoding(config: ImageSettings, ahead: bool = False) -> tuple[tuple[Any, ...], Callable[[Any], str]]:
+    """(cache key, encoder) of a screenshot's data URL under ``config``; ``ahead``: encoded before the request
+    needs it (the encoder may then take longer for fewer bytes, see imaging.encode_image). Both encoders give
+    a valid data URL of the same pixels, so they share the cache key."""
     fmt = resolve_format(config.image_format, config.base_url)
 
     def encode(img: Any) -> str:
         prepared = prepare_image(img, min_pixels=config.min_pixels, max_pixels=config.max_pixels)
-        return encode_data_url(prepared, fmt, config.image_quality)
+        return encode_data_url(prepared, fmt, config.image_quality, ahead)
 
     return ("url", fmt, config.image_quality, config.min_pixels, config.max_pixels), encode
 
