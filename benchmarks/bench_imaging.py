@@ -46,7 +46,9 @@ def save(**options: object) -> Callable[[Image.Image], bytes]:
 
 # name -> (encoder, on the grid-resized image?)
 MODEL = {"JPEG q90 4:4:4 (hosted API)": (lambda i: encode_image(i, "jpeg"), True),
-         "WebP q90, method 0 (default)": (lambda i: encode_image(i, "webp"), True),
+         "WebP q90, method 0": (lambda i: encode_image(i, "webp"), True),
+         "smallest WebP (auto)": (lambda i: encode_image(i, "webp-smallest"), True),
+         "smallest WebP, ahead (settle wait)": (lambda i: encode_image(i, "webp-smallest", ahead=True), True),
          "lossless WebP, method 0 (option)": (lambda i: encode_image(i, "webp-lossless"), True)}
 TRAJECTORY = {"PNG level 1 (chosen)": (save(format="PNG", compress_level=1), False),
               "lossless WebP, method 0, effort 0": (save(format="WEBP", lossless=True, method=0, quality=0), False)}

@@ -77,8 +77,8 @@ def prepare_image(
 
 
 def resolve_format(choice: FormatChoice, base_url: str | None = None) -> ImageFormat:
-    """``auto``: the smallest WebP per screenshot (see :mod:`.webp_choice`) unless the endpoint is the hosted GLM
-    API, which gets JPEG."""
+    """``auto``: WebP (lossy, or the smallest of lossy and lossless when encoded ahead of the request, see
+    :mod:`.webp_choice`) unless the endpoint is the hosted GLM API, which gets JPEG."""
     if choice != "auto":
         return choice
     host = (urlparse(base_url or "").hostname or "").lower()
@@ -158,8 +158,8 @@ def encode_image(
     img: Image.Image, fmt: ImageFormat = DEFAULT_FORMAT, quality: int = DEFAULT_QUALITY, ahead: bool = False
 ) -> bytes:
     """``img`` encoded as JPEG (4:4:4), PNG (fast zlib level), WebP or lossless WebP (both at the fastest method),
-    or the smallest WebP of a few (``webp-smallest``, :func:`smallest_webp`; ``ahead``: encoded ahead of the request,
-    so slower candidates are allowed); ``quality`` applies to JPEG and lossy WebP. Raises ValueError for an unknown
+    or ``webp-smallest``: lossy WebP, or when encoded ``ahead`` of the request the smallest of lossy and lossless
+    WebP (:func:`smallest_webp`); ``quality`` applies to JPEG and lossy WebP. Raises ValueError for an unknown
     format or quality."""
     if fmt not in _MIME:
         raise ValueError(f"unknown image format {fmt!r}: use one of {', '.join(_MIME)}")

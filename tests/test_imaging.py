@@ -130,7 +130,7 @@ def photo_screen(size: tuple[int, int]) -> Image.Image:
 
 def test_smallest_webp_sends_exact_pixels_where_lossless_is_smaller() -> None:
     image = prepare_image(flat_screen((1920, 1080)))
-    data = encode_image(image, "webp-smallest")
+    data = encode_image(image, "webp-smallest", ahead=True)  # as in a settle wait
     assert Image.open(io.BytesIO(data)).convert("RGB").tobytes() == image.tobytes()  # lossless was chosen
     assert len(data) < len(encode_image(image, "webp"))
     naive = io.BytesIO()
@@ -138,11 +138,20 @@ def test_smallest_webp_sends_exact_pixels_where_lossless_is_smaller() -> None:
     assert len(data) < 0.35 * len(naive.getvalue())
 
 
-def test_smallest_webp_stays_lossy_on_a_photo() -> None:
+def test_smallest_webp_stays_lossy_on_a_photo_and_on_the_critical_path() -> None:
     image = prepare_image(photo_screen((1080, 1080)))
-    data = encode_image(image, "webp-smallest")
+    data = encode_image(image, "webp-smallest", ahead=True)
     assert data == encode_image(image, "webp")  # the lossy encoding, byte for byte
     assert len(data) < len(encode_image(image, "webp-lossless")) / 2
+    flat = prepare_image(flat_screen((1920, 1080)))
+    assert encode_image(flat, "webp-smallest") == encode_image(flat, "webp")  # a request waiting: no search
+
+
+def test_smallest_webp_checks_a_sample_that_missed_the_content() -> None:
+    image = Image.new("RGB", (1092, 2408), (250, 250, 250))  # blank but for one line at the top, outside the bands
+    ImageDraw.Draw(image).text((20, 20), "actions so far: 3", fill=(0, 0, 0))
+    sent = encode_image(image, "webp-smallest", ahead=True)
+    assert len(sent) <= min(len(encode_image(image, "webp")), len(encode_image(image, "webp-lossless")))
 
 
 def test_a_prefetched_value_is_computed_once_on_a_worker_and_waited_for() -> None:
