@@ -4,6 +4,7 @@ GlmvError
  +-- ModelOutputError          the model's text is unusable; the loop feeds it back and re-asks
  |    +-- ParseError            no valid action could be read from the text
  |    |    +-- ThinkingCut       the model stopped while thinking: nothing it wrote is executed
+ |    |    +-- UnfinishedAction  the text ends inside the action (truncated): nothing after its start is another one
  |    +-- ActionNotSupported    a valid action this environment cannot perform
  +-- BackendError              the model endpoint failed (after retries)
  |    +-- BackendTimeout
@@ -36,6 +37,13 @@ class ThinkingCut(ParseError):
 
     Nothing written in unfinished thinking is an action; a thinking-budget pass can catch this kind and ask for the
     answer, otherwise the loop re-asks like for any ParseError.
+    """
+
+
+class UnfinishedAction(ParseError):
+    """The text ends (or runs past a reader's limit) inside the action being read: an unclosed quote, bracket,
+    parenthesis or ``<content>``. Everything after the action's start belongs to it, so no action written later in
+    the text (inside its unfinished argument) may be executed in its place.
     """
 
 

@@ -12,16 +12,20 @@ Hostile input is bounded: a literal spans at most MAX_INPUT characters and MAX_D
 a number has at most MAX_DIGITS characters and is finite, a string is valid Unicode (``\\uD83D\\uDE00`` pairs decode as
 ``json.loads`` does; a lone surrogate half is an error), and one search reads at most MAX_STEPS values over all its
 candidates. So any input costs time linear in its length and ends in a value or a ParseError.
+
+A search (:func:`attempts`) reads at each place an action may start and keeps the failures too, so a grammar can
+tell that the action it would execute is not the last one written: the caller refuses the reply rather than fall
+back to an earlier action. A read the text ends inside (UnfinishedAction) holds everything after its start.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple, TypeVar
 
-from .errors import ParseError
+from .errors import ParseError, UnfinishedAction
 
 MAX_DEPTH = 16
 MAX_INPUT = 20_000
@@ -29,6 +33,7 @@ MAX_ATTEMPTS = 64
 MAX_STEPS = 10_000
 MAX_DIGITS = 40
 
+_BRACE = re.compile(r"\{")
 _NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KWARG = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)")
@@ -130,10 +135,10 @@ class _Reader:
     def found(self) -> str:
         return repr(self.text[self.pos : self.pos + 10]) if self.pos < self.end else "the end of the text"
 
-    def unclosed(self, what: str) -> ParseError:
+    def unclosed(self, what: str) -> UnfinishedAction:
         if self.end < len(self.text):
-            return ParseError(f"{what} runs past {MAX_INPUT} characters")
-        return ParseError(f"{what} is not closed before the end of the text")
+            return UnfinishedAction(f"{what} runs past {MAX_INPUT} characters")
+        return UnfinishedAction(f"{what} is not closed before the end of the text")
 
     def expect(self, char: str) -> None:
         if self.peek() != char:
@@ -315,45 +320,65 @@ def last_matches(pattern: re.Pattern[str], text: str, count: int) -> list[re.Mat
         size *= 4
 
 
-def find_calls(text: str, pattern: re.Pattern[str]) -> tuple[list[Call], ParseError | None]:
-    """The calls that read at the last MAX_ATTEMPTS matches of ``pattern``, in order, leaving out any that starts
-    inside an earlier one (a call quoted in another call's argument), and the error of the last failed read."""
-    budget = _Budget()
-    calls: list[Call] = []
-    error: ParseError | None = None
-    for match in last_matches(pattern, text, MAX_ATTEMPTS):
-        if calls and match.start() < calls[-1].end:
+class Attempt(NamedTuple):
+    """One read at a place where an action may start: ``value`` and the position after it, or ``error``. A failed
+    read spans nothing (``end == start``), except one the text ended inside, which spans to the text's end."""
+
+    start: int
+    end: int
+    value: Any
+    error: ParseError | None
+
+
+def attempts(text: str, starts: Iterable[int], read: Callable[[int], tuple[Any, int]]) -> list[Attempt]:
+    """Read at each of ``starts`` in order, leaving out a start inside an earlier successful read (an action quoted
+    in another's argument); nothing is read after a read that raised UnfinishedAction, since the rest of the text
+    is inside it. ``read(start)`` returns (value, end) or raises ParseError. Raises ParseError when a literal search
+    spent its budget."""
+    done: list[Attempt] = []
+    for start in sorted(set(starts)):
+        if done and start < done[-1].end:
             continue
         try:
-            calls.append(_twice(_Reader.call, text, match.start(), budget))
-        except _Exhausted as exc:
-            return calls, exc
+            value, end = read(start)
+        except _Exhausted:
+            raise
+        except UnfinishedAction as exc:
+            done.append(Attempt(start, len(text), None, exc))
+            break
         except ParseError as exc:
-            error = exc
-    return calls, error
+            done.append(Attempt(start, start, None, exc))
+        else:
+            done.append(Attempt(start, end, value, None))
+    return done
 
 
-def find_dict(text: str, must_contain: str, low: int = 0) -> tuple[dict[str, Any], int, int]:
-    """The last ``{...}`` literal at or after ``low`` that reads and has the key ``must_contain``: (dict, start, end).
+def find_calls(text: str, pattern: re.Pattern[str], lost: tuple[re.Pattern[str], str] | None = None) -> list[Attempt]:
+    """Attempts (values: Call) at the last MAX_ATTEMPTS matches of ``pattern``, where a call's name and ``(`` start.
 
-    Candidates are tried from the end, at most MAX_ATTEMPTS of them, so degenerate output stays cheap. Raises
-    ParseError with the reason the candidate nearest the end failed, or saying there is none.
+    ``lost``: (pattern, prefix) for a call whose ``name(`` the model dropped (``action="Back")``): read at each
+    match as if ``prefix`` stood before it; its Call spans the text as written, without the prefix.
     """
     budget = _Budget()
-    error: ParseError | None = None
-    pos = len(text)
-    for _ in range(MAX_ATTEMPTS):
-        start = text.rfind("{", low, pos)
-        if start < 0:
-            break
-        pos = start
-        try:
-            value, end = _twice(_value_and_end, text, start, budget)
-        except _Exhausted as exc:
-            raise error or exc from None
-        except ParseError as exc:
-            error = error or exc
-            continue
-        if isinstance(value, dict) and must_contain in value:
-            return value, start, end
-    raise error or ParseError(f"no {{...}} literal with '{must_contain}' found")
+    prefix = lost[1] if lost else ""
+    lost_at = {m.start() for m in last_matches(lost[0], text, MAX_ATTEMPTS)} if lost else set()
+    starts = sorted(lost_at | {m.start() for m in last_matches(pattern, text, MAX_ATTEMPTS)})[-MAX_ATTEMPTS:]
+
+    def read(start: int) -> tuple[Call, int]:
+        if start not in lost_at:
+            call = _twice(_Reader.call, text, start, budget)
+            return call, call.end
+        source = prefix + text[start : start + MAX_INPUT + 1]
+        call = _twice(_Reader.call, source, 0, budget)
+        shift = start - len(prefix)
+        return call._replace(start=start, end=call.end + shift), call.end + shift
+
+    return attempts(text, starts, read)
+
+
+def find_dicts(text: str) -> list[Attempt]:
+    """Attempts (values: any literal) at the last MAX_ATTEMPTS ``{`` in ``text``, in order: the dicts written at the
+    top level, not those inside another's strings or values."""
+    budget = _Budget()
+    starts = [m.start() for m in last_matches(_BRACE, text, MAX_ATTEMPTS)]
+    return attempts(text, starts, lambda start: _twice(_value_and_end, text, start, budget))

@@ -25,7 +25,8 @@ REQUIRED_KINDS = {
     "box inside thinking", "trailing tags glued to the action", "degenerate repetition", "truncated inside the action",
     "stray </think> after the answer", "repeated <think>", "escaped quotes inside a string",
     "unescaped quotes inside a string", "do( prefix lost", "Memory: inside the typed text",
-    "section words inside Type's brackets",
+    "section words inside Type's brackets", "action cut off after one the reasoning quotes",
+    "an action quoted inside the action's text", "action cut off after an action its text quotes",
 }
 
 

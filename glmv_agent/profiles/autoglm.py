@@ -31,6 +31,8 @@ _STRING_ARGS = ("text", "app", "message", "duration", "instruction")
 LANGUAGES = ("zh", "en")
 _WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 _CALL = re.compile(r"\b(do|finish)\s*\(")
+# A do(...) call whose 'do(' the model lost, at the start of a line (so never a keyword inside another call).
+_LOST = re.compile(r"^action\s*=\s*[\"']", re.MULTILINE)
 _CALL_API_TEXT = {  # the separate request that answers a Call_API: intro, page label, current page, instruction
     "en": ("A phone agent is doing this task: {task}\nIt noted the pages below; answer its instruction from them.",
            "Noted page {number} (app: {app}). The agent's thoughts on it: {thought}",
@@ -44,19 +46,19 @@ _CALL_API_TEXT = {  # the separate request that answers a Call_API: intro, page 
 }
 
 
-def _find_call(answer: str) -> tuple[Call, str]:
-    """The last do(...)/finish(...) call in ``answer`` (never one quoted inside another's argument) and the text it
-    was read from (``do(`` put back when the model lost it)."""
-    calls, error = find_calls(answer, _CALL)
-    if not calls:
-        lost = re.search(r"\baction\s*=\s*[\"']", answer)  # 'do(' prefix lost: rebuild it
-        if lost:
-            answer = "do(" + answer[lost.start() :]
-            calls, error = find_calls(answer, _CALL)
-    if not calls:
-        detail = f" ({error})" if error else ""
-        raise ParseError(f"no do(action=...) or finish(message=...) call found{detail}: {clip(answer)}")
-    return calls[-1], answer
+def _find_call(answer: str) -> Call:
+    """The last do(...)/finish(...) call in ``answer`` (never one quoted inside another's argument), also one whose
+    ``do(`` the model lost (``action="Back")`` at a line's start; its span then starts at ``action``). When the
+    last call cannot be read (cut off, malformed) the reply is a ParseError: an earlier call, one the thought
+    mentions, is never executed in its place."""
+    tries = find_calls(answer, _CALL, lost=(_LOST, "do("))
+    if not tries:
+        raise ParseError(f"no do(action=...) or finish(message=...) call found: {clip(answer)}")
+    last = tries[-1]
+    if last.error is not None:
+        raise ParseError(f"the last do(...)/finish(...) call could not be read ({last.error}); nothing was executed: "
+                         f"{clip(answer[last.start :])}")
+    return last.value
 
 
 def _to_action(name: str, kwargs: dict[str, Any]):  # noqa: ANN202 - returns an Action
@@ -82,16 +84,17 @@ def parse_autoglm(text: str, tail: bool = False) -> Decision:
     """Parse an AutoGLM-Phone reply; untagged, the action is the last call and the text before it the thought."""
     sections = split_reasoning(text)
     answer = strip_boxes(sections.answer)
-    call, source = _find_call(answer)
+    call = _find_call(answer)
     if tail:
-        require_tail(source[call.end :])
+        require_tail(answer[call.end :])
     kwargs = dict(call.kwargs)
     if call.args and call.name == "finish" and "message" not in kwargs:
         kwargs["message"] = call.args[0]
     action = _to_action(call.name, kwargs)
-    thought = sections.thinking or source[: call.start].strip()
-    return Decision(action=action, thought=thought, action_text=source[call.start : call.end], answer_text=answer,
-                    raw=text)
+    thought = sections.thinking or answer[: call.start].strip()
+    written = answer[call.start : call.end]
+    action_text = written if _CALL.match(written) else f"do({written}"  # a lost 'do(' put back for the history
+    return Decision(action=action, thought=thought, action_text=action_text, answer_text=answer, raw=text)
 
 
 def today(lang: str, now: datetime | None = None) -> str:

@@ -33,21 +33,29 @@ def _choose_call(answer: str) -> tuple[Call, re.Match[str] | None]:
 
     Calls quoted inside another call's argument do not count; the memory label is the first ``Memory:`` outside
     every call that follows a call, and calls after it belong to the memory. Of the calls before it, the last one
-    inside box markers wins, else the last one.
+    inside box markers is the action, else the last one. When the call there cannot be read (cut off, malformed),
+    or the last box before the memory holds no call, the reply is a ParseError: an earlier call, one the
+    explanation mentions, is never executed in its place.
     """
-    calls, error = find_calls(answer, _CALL)
-    if not calls:
-        detail = f" ({error})" if error else ""
-        raise ParseError(f"no desktop action call like left_click(start_box='[x,y]') found{detail}: {clip(answer)}")
+    tries = find_calls(answer, _CALL)
+    if not tries:
+        raise ParseError(f"no desktop action call like left_click(start_box='[x,y]') found: {clip(answer)}")
     label = None
-    for match in _MEMORY.finditer(answer, calls[0].end):
-        if not any(call.start <= match.start() < call.end for call in calls):
+    for match in _MEMORY.finditer(answer, tries[0].start):
+        if not any(t.start <= match.start() < t.end for t in tries):
             label = match
             break
-    before = [call for call in calls if label is None or call.end <= label.start()]
-    boxes = box_ranges(answer)
-    boxed = [call for call in before if any(start <= call.start < end for start, end in boxes)]
-    return (boxed or before)[-1], label
+    before = [t for t in tries if label is None or t.start < label.start()]
+    boxes = [(start, end) for start, end in box_ranges(answer) if label is None or start < label.start()]
+    boxed = [t for t in before if any(start <= t.start < end for start, end in boxes)]
+    chosen = (boxed or before)[-1]
+    if chosen.error is not None:
+        raise ParseError(f"the desktop action call could not be read ({chosen.error}); nothing was executed: "
+                         f"{clip(answer[chosen.start :])}")
+    if boxes and boxes[-1][0] > chosen.start:  # the last box, where the action goes, holds no call (cut short)
+        raise ParseError(f"the boxed action is not a call like left_click(start_box='[x,y]'); nothing was "
+                         f"executed: {clip(answer[boxes[-1][0] :])}")
+    return chosen.value, label
 
 
 def _point(value: Any, what: str) -> list[int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ParseError
-from ..literal import find_dict
+from ..literal import MAX_ATTEMPTS, Attempt, find_dicts, last_matches
 from ..parsing import (
     as_bool,
     build_action,
@@ -46,18 +46,32 @@ _BOX_TYPES = ("click", "long_press", "input_text", "swipe")
 
 
 def _action_dict(body: str) -> tuple[dict[str, Any], int, int]:
-    """The action dict in ``body`` (box markers removed) and its span: the last one after the last ``Action:`` label,
-    else the last one anywhere."""
-    labels = list(label_pattern("Action").finditer(body))
-    error: ParseError | None = None
-    for low in ([labels[-1].end()] if labels else []) + [0]:
-        try:
-            return find_dict(body, "action_type", low)
-        except ParseError as exc:
-            error = error or exc
-    if "action_type" in body:
-        raise ParseError(f"the JSON action could not be read ({error}): {clip(body)}")
-    raise ParseError(f"no {{\"action_type\": ...}} JSON action found in: {clip(body)}")
+    """The action dict in ``body`` (box markers removed) and its span: the last ``{...}`` with an ``action_type``
+    that is not inside another one's strings. A ``{`` that does not read counts when ``action_type`` is written
+    after it (before the next ``{``). When that last one does not read, or an ``Action:`` label (outside every
+    dict) follows it, the reply is a ParseError: an earlier dict, one the reason quotes, is never executed in its
+    place."""
+    tries = find_dicts(body)
+    ends = [later.start for later in tries[1:]] + [len(body)]  # one more than tries when there are none
+    actions = [t for t, end in zip(tries, ends, strict=False) if _is_action(t, body, end)]
+    if not actions:
+        raise ParseError(f"no {{\"action_type\": ...}} JSON action found in: {clip(body)}")
+    last = actions[-1]
+    if last.error is not None:
+        raise ParseError(f"the JSON action could not be read ({last.error}); nothing was executed: "
+                         f"{clip(body[last.start :])}")
+    labels = [m.start() for m in last_matches(label_pattern("Action"), body, MAX_ATTEMPTS)
+              if not any(t.start <= m.start() < t.end for t in tries)]  # words inside an action are not labels
+    if labels and labels[-1] > last.start:
+        raise ParseError(f"no JSON action follows the last 'Action:' label; nothing was executed: "
+                         f"{clip(body[labels[-1] :])}")
+    return last.value, last.start, last.end
+
+
+def _is_action(attempt: Attempt, body: str, end: int) -> bool:
+    if attempt.error is not None:
+        return body.find("action_type", attempt.start, end) >= 0
+    return isinstance(attempt.value, dict) and "action_type" in attempt.value
 
 
 def _to_action(raw: dict[str, Any]):  # noqa: ANN202 - returns an Action

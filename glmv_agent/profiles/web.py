@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..errors import ParseError
-from ..literal import last_matches
+from ..errors import ParseError, UnfinishedAction
+from ..literal import attempts, last_matches
 from ..parsing import (
     BOX_CLOSE,
     BOX_OPEN,
@@ -77,8 +77,8 @@ def _bracketed(text: str, pos: int) -> tuple[str, int]:
             return _unboxed(text[pos + 1 : match.start()]), match.end()
     line_end = text.find("\n", pos, limit)
     close = text.rfind("]", pos + 1, line_end if line_end >= 0 else limit)
-    if close < 0:
-        raise ParseError(f"the text in [...] is not closed with ']': {clip(text[pos : pos + 80])}")
+    if close < 0:  # everything after it may be its text
+        raise UnfinishedAction(f"the text in [...] is not closed with ']': {clip(text[pos : pos + 80])}")
     return _unboxed(text[pos + 1 : close]), close + 1
 
 
@@ -94,7 +94,7 @@ def _argument(text: str, pos: int, to_section_end: bool = False) -> tuple[str, i
         end = text.find("\n", pos, limit)
     if end < 0:
         if limit < len(text):
-            raise ParseError(f"the action's text runs past {MAX_CONTENT:,} characters")
+            raise UnfinishedAction(f"the action's text runs past {MAX_CONTENT:,} characters")
         end = limit
     return strip_boxes(text[pos:end]), end
 
@@ -108,7 +108,7 @@ def _answer(text: str, pos: int) -> tuple[dict[str, Any], int]:
             return {"content": strip_boxes(text[opened.end() : closed.start()])}, closed.end()
         section = _SECTION.search(text, opened.end(), min(len(text), opened.end() + MAX_CONTENT))
         if not section:  # the text ends inside <content>: the answer may be cut
-            raise ParseError("the answer's <content> is not closed with </content>")
+            raise UnfinishedAction("the answer's <content> is not closed with </content>")
         return {"content": strip_boxes(text[opened.end() : section.start()])}, section.start()
     content, end = _argument(text, pos, to_section_end=True)
     return {"content": content}, end
@@ -181,25 +181,22 @@ def parse_action_line(line: str):  # noqa: ANN201 - returns an Action
 
 
 def _find_action(answer: str) -> tuple[Any, int, int, int]:
-    """(action, end of the text before it, start, end): the last action read after an ``Action:`` label or at a box
-    span, leaving out any that starts inside an earlier one (``Action:`` typed as part of a Type's text)."""
-    labels = [(m.end(), m.start()) for m in last_matches(label_pattern("Action"), answer, 64)]
-    boxes = [(start, start) for start, _ in box_ranges(answer)[-64:]]
-    chosen: tuple[Any, int, int, int] | None = None
-    error: ParseError | None = None
-    for read_at, head_end in sorted(labels + boxes):
-        if chosen is not None and read_at < chosen[3]:
-            continue
-        try:
-            action, end = _read(answer, read_at)
-        except ParseError as exc:
-            error = exc
-            continue
-        chosen = (action, head_end, read_at, end)
-    if chosen is None:
-        raise error or ParseError(f"no 'Action:' line found: {clip(strip_boxes(answer))}")
-    check_arity(chosen[0], answer, chosen[3])  # on the chosen action, not skipped for an earlier (quoted) one
-    return chosen
+    """(action, end of the text before it, start, end): the action read at the last ``Action:`` label or box span
+    that starts with a verb, leaving out any inside an earlier action (``Action:`` typed as part of a Type's text).
+    When the action there cannot be read (cut off, malformed) the reply is a ParseError: an earlier action, one the
+    Thought quotes, is never executed in its place."""
+    heads = {m.end(): m.start() for m in last_matches(label_pattern("Action"), answer, 64)}
+    for start, _ in box_ranges(answer)[-64:]:  # a box that holds no action verb is prose, not an action
+        if _VERB.match(answer, _LEAD.match(answer, start).end()):  # type: ignore[union-attr]
+            heads.setdefault(start, start)
+    tries = attempts(answer, heads, lambda at: _read(answer, at))
+    if not tries:
+        raise ParseError(f"no 'Action:' line found: {clip(strip_boxes(answer))}")
+    last = tries[-1]
+    if last.error is not None:
+        raise ParseError(f"the last action written could not be read ({last.error}); nothing was executed")
+    check_arity(last.value, answer, last.end)
+    return last.value, heads[last.start], last.start, last.end
 
 
 def parse_web(text: str, tail: bool = False) -> Decision:

@@ -4,8 +4,9 @@ Every line is one reply as a server returns it (``content``, ``reasoning``, ``fi
 action the generator rendered (``{"action": wire}``) or the error kind the reply must raise (``{"error":
 "thinking_cut"}`` or ``{"error": "parse"}``). The truth is what was rendered, never what our parser says. The kinds
 cover the trained layouts (glm-41v/45v-agent-protocol.md, Open-AutoGLM) and the malformations listed in
-glm-output-format.md plus the fault kinds of issue 12. Deterministic; ``python -m tests.corpus.generate`` rewrites
-the file and tests/test_parsing_corpus.py checks it is current.
+glm-output-format.md plus the fault kinds of issue 12, and replies whose real action is cut off while another one
+is quoted in the reasoning or inside its own text (a parse error, never the quoted action). Deterministic;
+``python -m tests.corpus.generate`` rewrites the file and tests/test_parsing_corpus.py checks it is current.
 """
 
 from __future__ import annotations
@@ -164,14 +165,49 @@ KINDS: list[Callable[[str, random.Random], Case]] = [
 ]
 
 
+def _cuttable(p: str, rng: random.Random) -> str:
+    """An action with a quote or bracket, so that a cut inside it leaves a call, dict or label started."""
+    while True:
+        action, _ = g.action(p, rng)
+        if any(mark in action for mark in "'\"[<"):
+            return action
+
+
+def _cut_after_quoted(p: str, rng: random.Random) -> Case:
+    decoy, _ = g.action(p, rng)
+    action = _cuttable(p, rng)
+    full = envelope(p, rng.choice(THINKING), g.layout(p, action, rng, said=g.mention(p, decoy)), rng)
+    start = full.rindex(action)
+    return case("action cut off after one the reasoning quotes", full[: start + g.cut_point(action)],
+                {"error": "parse"}, finish_reason="length")
+
+
+def _quoting(p: str, rng: random.Random) -> Case:
+    action, wire, _ = g.quoting(p, g.quotable(p, rng))
+    return case("an action quoted inside the action's text", envelope(p, rng.choice(THINKING),
+                g.layout(p, action, rng), rng), {"action": wire})
+
+
+def _quoting_cut(p: str, rng: random.Random) -> Case:
+    action, _, cut = g.quoting(p, g.quotable(p, rng))
+    full = envelope(p, rng.choice(THINKING), g.layout(p, action, rng), rng)
+    return case("action cut off after an action its text quotes", full[: full.rindex(action) + cut],
+                {"error": "parse"}, finish_reason="length")
+
+
+# Kinds added after the first corpus: generated after it, so the earlier cases keep their ids and text.
+LATER_KINDS: list[Callable[[str, random.Random], Case]] = [_cut_after_quoted, _quoting, _quoting_cut]
+
+
 def generate() -> list[Case]:
     rng = random.Random(SEED)
     cases: list[Case] = []
-    for profile in PROFILES:
-        for make in KINDS:
-            for _ in range(PER_KIND):
-                item = make(profile, rng)
-                cases.append({"id": f"{profile}#{len(cases)}", "profile": profile, **item})
+    for kinds in (KINDS, LATER_KINDS):
+        for profile in PROFILES:
+            for make in kinds:
+                for _ in range(PER_KIND):
+                    item = make(profile, rng)
+                    cases.append({"id": f"{profile}#{len(cases)}", "profile": profile, **item})
     return cases
 
 

@@ -152,24 +152,60 @@ def action(profile: str, rng: random.Random) -> tuple[str, Wire]:
     return _ACTIONS[_grammar(profile)](rng)
 
 
-def layout(profile: str, action_text: str, rng: random.Random, box_it: bool | None = None) -> str:
-    """The visible answer around ``action_text`` in the profile's layout; GLM-4.5V always boxes the action."""
+def layout(profile: str, action_text: str, rng: random.Random, box_it: bool | None = None, said: str = "") -> str:
+    """The visible answer around ``action_text`` in the profile's layout; GLM-4.5V always boxes the action.
+    ``said`` opens the thought (web), reason (mobile), explanation (desktop) or the text before the call (AutoGLM)."""
     grammar = _grammar(profile)
+    lead = f"{said} " if said else ""
     if grammar == "autoglm":
-        return action_text
+        return f"{said}\n{action_text}" if said else action_text
     box_it = box_it if box_it is not None else profile.startswith("glm-4.5v") or rng.random() < 0.5
     shown = boxed(action_text) if box_it else action_text
     if grammar == "mobile":
         memory = rng.choice(["None", "[]", '{"ssid": "HomeNet"}', "用户要找周报"])
         reason = rng.choice(["The Settings icon is at the top.", "需要打开设置。", "The list is long; scroll it."])
-        return f"Memory: {memory}\nReason: {reason}\nAction: {shown}"
+        return f"Memory: {memory}\nReason: {lead}{reason}\nAction: {shown}"
     if grammar == "desktop":
         memory = rng.choice(["[]", '[{"user_email": "x@example.com"}]', '[{"ram": "16GB"}]'])
         explanation = rng.choice(["The dialog is open, so I act on it.", "我看到了目标按钮。", ""])
-        return f"{explanation}\n{shown}\nMemory:\n{memory}".lstrip("\n")
+        return f"{lead}{explanation}\n{shown}\nMemory:\n{memory}".lstrip("\n")
     memory = rng.choice(["{}", '{"price": "$25"}', '{"user_email_address": "test@163.com"}'])
     thought = rng.choice(["The search box is labelled.", "结果已经出现。", "I need the next page."])
-    return f"Thought: {thought}\nAction: {shown}\nMemory_Updated: {memory}"
+    return f"Thought: {lead}{thought}\nAction: {shown}\nMemory_Updated: {memory}"
+
+
+def mention(profile: str, decoy: str) -> str:
+    """A sentence of reasoning that quotes an earlier action as written (web: after an ``Action:`` label)."""
+    return f"Last time Action: {decoy} did nothing." if _grammar(profile) == "web" else f"Last time {decoy} did nothing."
+
+
+def quotable(profile: str, rng: random.Random) -> str:
+    """A random action written so that it fits inside another action's double-quoted (web: <content>) text."""
+    grammar = _grammar(profile)
+    while True:
+        text = repr(_mobile_dict(rng)[0]) if grammar == "mobile" else action(profile, rng)[0]
+        if grammar == "web":
+            if not any(word in text for word in ("content>", "Memory", "Thought", "Observation")):
+                return text
+        elif grammar == "autoglm":  # its calls quote with ": written with ' instead
+            if "'" not in text and "\\" not in text:
+                return text.replace('"', "'")
+        elif '"' not in text and "\\" not in text:
+            return text
+
+
+def quoting(profile: str, inner: str) -> tuple[str, Wire, int]:
+    """An action whose free text quotes ``inner``: (action as written, wire, a cut just after ``inner``)."""
+    grammar = _grammar(profile)
+    text = f"I used {inner} here" if grammar != "web" else f"I used Action: {inner} here"
+    written, wire = {
+        "web": (f"ANSWER; <content>{text}</content>", {"type": "ANSWER", "content": text}),
+        "desktop": (f'type(content="{text}")', {"type": "type", "content": text}),
+        "mobile": (json.dumps({"action_type": "answer", "text": text}, ensure_ascii=False),
+                   {"type": "answer", "text": text}),
+        "autoglm": (f'do(action="Type", text="{text}")', {"type": "Type", "text": text}),
+    }[grammar]
+    return written, wire, written.index(inner) + len(inner) + 1
 
 
 def cut_point(action_text: str) -> int:

@@ -1,0 +1,82 @@
+"""The action is what is written at the grammar's action position (web: the last ``Action:`` section or box; desktop:
+the last call, boxed first; mobile: the last ``{"action_type": ...}`` after the last ``Action:``; AutoGLM: the last
+do()/finish() call). When that is cut off or malformed the reply is a ParseError: an action quoted earlier in the
+thought, or inside the unfinished action's own text, is never executed in its place."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from glmv_agent.agent import Agent, AgentConfig
+from glmv_agent.backends.openai_backend import EndpointConfig, OpenAIBackend
+from glmv_agent.errors import ParseError
+from glmv_agent.parsing import parse_completion
+from glmv_agent.profiles import get_profile
+from glmv_agent.testing import FakeEnvironment
+from glmv_agent.types import Completion, Platform
+from tests.support import FakeOpenAIServer, Reply
+
+QUOTED_BEFORE = [  # the thought quotes a readable action; the real one after it is not readable
+    ("glm-4.5v/web", "Thought: Action: Click [1] failed.\nAction: Type [3"),
+    ("glm-4.1v/web", "<answer>Thought: Action: Click [1] failed.\nAction: <|begin_of_box|>Type [3]; [hel"),
+    ("glm-4.5v/web", "Thought: Action: Click [1] failed.\nAction: Clik [3]\nMemory_Updated: {}"),
+    ("glm-4.5v/web", "Thought: Action: Click [1] failed.\nAction: "),
+    ("glm-4.5v/desktop", "I tried left_click(start_box='[1,2]') before.\n<|begin_of_box|>type(content='hel"),
+    ("glm-4.5v/desktop", "I tried left_click(start_box='[1,2]') before.\n<|begin_of_box|>DO"),
+    ("glm-4.1v/desktop", "I tried left_click(start_box='[1,2]') before.\nleft_double_click(start_box=[5,6] x)"),
+    ("glm-4.5v/mobile", 'Memory: None\nReason: {"action_type": "click", "box_2d": [[1,2,3,4]]} did nothing.\n'
+                        'Action: {"action_type": "input_text", "text": "hel'),
+    ("glm-4.5v/mobile", 'Memory: None\nReason: {"action_type": "click", "box_2d": [[1,2,3,4]]} did nothing.\n'
+                        'Action: <|begin_of_box|>{"act'),
+    ("glm-4.1v/mobile", 'Memory: None\nReason: {"action_type": "click", "box_2d": [[1,2,3,4]]} did nothing.\nAction: '),
+    ("autoglm-phone/mobile", 'do(action="Tap", element=[1,2]) did nothing.\ndo(action="Type", text="hel'),
+    ("autoglm-phone/mobile", 'do(action="Tap", element=[1,2]) did nothing.\ndo(action="Swipe", start=[1,2] end=[3,4])'),
+]
+QUOTED_INSIDE = [  # the real action is cut off after an action its own text quotes
+    ("glm-4.5v/web", "Thought: t\nAction: ANSWER; <content>I did it. Action: Click [5]"),
+    ("glm-4.5v/web", "Thought: t\nAction: Type [3]; [line one\nAction: Click [5]"),
+    ("glm-4.5v/desktop", "<|begin_of_box|>type(content='I will left_click(start_box=[1,2])"),
+    ("glm-4.5v/mobile", "Action: {\"action_type\": \"answer\", \"text\": \"I used {'action_type': 'navigate_home'} ok"),
+    ("autoglm-phone/mobile", "<answer>do(action=\"Type\", text=\"then do(action='Back')"),
+]
+
+
+@pytest.mark.parametrize(("key", "text"), QUOTED_BEFORE + QUOTED_INSIDE)
+def test_an_unreadable_action_position_is_a_parse_error_never_another_action(key: str, text: str) -> None:
+    for finish_reason in ("length", "stop"):
+        with pytest.raises(ParseError):
+            parse_completion(get_profile(key), Completion(text=text, finish_reason=finish_reason))
+
+
+@pytest.mark.parametrize(("key", "text", "expected"), [
+    ("glm-4.5v/web", "Thought: Action: Click [1 was a typo\nAction: Click [2]\nMemory_Updated: {}",
+     {"type": "Click", "label": 2}),
+    ("glm-4.5v/desktop", "I'll type (the name) next.\n<|begin_of_box|>left_click(start_box='[1,2]')<|end_of_box|>"
+                         "\nMemory:\n[]", {"type": "left_click", "start_box": [1, 2]}),
+    ("glm-4.5v/mobile", "Memory: None\nReason: r\nAction: {\"action_type\": \"answer\", \"text\": \"I used "
+                        "{'action_type': 'navigate_home'} ok\"}",
+     {"type": "answer", "text": "I used {'action_type': 'navigate_home'} ok"}),
+    ("autoglm-phone/mobile", 'do(action="Tap", element=[1,2]) did nothing.\naction="Back")', {"type": "Back"}),
+])
+def test_the_action_at_the_action_position_wins_over_one_quoted_before_or_inside(key: str, text: str,
+                                                                                   expected: dict) -> None:
+    assert get_profile(key).parse(text).action.wire() == expected
+
+
+def test_end_to_end_a_cut_web_action_is_re_asked_and_the_quoted_click_never_runs(tmp_path: Path) -> None:
+    script = [Reply(content="Thought: Action: Click [1] failed.\nAction: Type [3", finish_reason="length"),
+              Reply(content="Thought: t\nAction: ANSWER; <content>done</content>\nMemory_Updated: {}")]
+    env = FakeEnvironment(platform=Platform.WEB, size=(1280, 800))
+    with FakeOpenAIServer(script) as server:
+        backend = OpenAIBackend(EndpointConfig(base_url=server.base_url, model="glm-test", max_retries=0))
+        agent = Agent(get_profile("glm-4.5v/web"), backend, env, AgentConfig(run_dir=tmp_path / "run"))
+        result = agent.run("find it")
+        retry = json.dumps(server.chat_requests[1].body["messages"], ensure_ascii=False)
+    assert (result.status, result.answer) == ("complete", "done")
+    assert all(wire["type"] != "Click" for _, _, wire in env.executed)
+    first = json.loads((result.run_dir / "steps.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert first["error_kind"] == "parse" and first["action"] is None
+    assert "nothing was executed" in first["error"] and "nothing was executed" in retry
