@@ -94,7 +94,8 @@ def _add_run(sub: Any, platform: str | None = None) -> None:
 
 
 def step_count(text: str) -> int:
-    """The argparse type of --max-steps: the bounds of :func:`glmv_agent.agent.step_cap` (MCP run_task's too)."""
+    """The argparse type of every step-cap flag (--max-steps of run, mcp, batch, assistant and eval; mcp's
+    --act-steps): the bounds of :func:`glmv_agent.agent.step_cap`, which MCP run_task and the Python API share."""
     try:
         return step_cap(int(text))
     except ValueError:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any, TypeVar
 
-from ..agent import Agent, AgentConfig, AgentHooks, AsyncAgent, EpisodeResult, adrive, drive
+from ..agent import Agent, AgentConfig, AgentHooks, AsyncAgent, EpisodeResult, adrive, drive, step_cap
 from ..episode import Episode, Generate, Observe, Request
-from ..errors import ParseError
+from ..errors import ConfigError, ParseError
 from ..recording import default_run_dir
 from ..types import Observation, PromptProfile
 from .asking import box_in_pixels, check_prompt, locate_prompt, query_prompt, read_box, read_check, read_query
@@ -27,6 +27,17 @@ from .session import CallRecorder, SessionRecorder
 T = TypeVar("T")
 Frame = tuple[float, float, float, float]  # screenshot pixels per Box unit (x, y), then the units' origin (x, y)
 IDENTITY: Frame = (1.0, 1.0, 0.0, 0.0)
+
+
+def _steps(max_steps: int | None, default: int) -> int:
+    """``max_steps`` as a step cap, None meaning ``default``; ConfigError in one line (the bounds and words of
+    ``--max-steps`` and MCP run_task) for anything else than a whole number from 1 to MAX_STEPS, 0 included."""
+    if max_steps is None:
+        return default
+    try:
+        return step_cap(max_steps)
+    except ValueError as exc:
+        raise ConfigError(f"max_steps {exc}") from None
 
 
 class _InSession:
@@ -153,12 +164,15 @@ class StepAgent(_StepCore):
     def act(self, instruction: str, *, max_steps: int | None = None) -> EpisodeResult:
         """Grounded actions until ``instruction`` is done (at most ``max_steps``, default ``act_steps`` = 5).
 
-        Returns the call's EpisodeResult; raises ActFailed (with ``.result``) when it did not complete."""
-        return self._acted(instruction, self._loop("act", instruction, max_steps or self.options.act_steps))
+        Returns the call's EpisodeResult; raises ActFailed (with ``.result``) when it did not complete, ConfigError
+        when ``max_steps`` is not a whole number from 1 to 1000 (nothing runs)."""
+        return self._acted(instruction, self._loop("act", instruction, _steps(max_steps, self.options.act_steps)))
 
     def run(self, task: str, *, max_steps: int | None = None) -> EpisodeResult:
-        """The whole agent loop on ``task`` (default ``max_steps`` 30); never raises for the task's outcome."""
-        return self._loop("run", task, max_steps or self.options.max_steps)
+        """The whole agent loop on ``task`` (default ``max_steps`` 30); never raises for the task's outcome.
+
+        Raises ConfigError when ``max_steps`` is not a whole number from 1 to 1000 (nothing runs)."""
+        return self._loop("run", task, _steps(max_steps, self.options.max_steps))
 
     def query(self, question: str, schema: type[T] | Any = str) -> T:
         """An answer read from the screen, validated as ``schema`` (str, int, float, bool, a pydantic model, ...).
@@ -230,11 +244,12 @@ class AsyncStepAgent(_StepCore):
 
     async def act(self, instruction: str, *, max_steps: int | None = None) -> EpisodeResult:
         """See :meth:`StepAgent.act`."""
-        return self._acted(instruction, await self._loop("act", instruction, max_steps or self.options.act_steps))
+        steps = _steps(max_steps, self.options.act_steps)
+        return self._acted(instruction, await self._loop("act", instruction, steps))
 
     async def run(self, task: str, *, max_steps: int | None = None) -> EpisodeResult:
         """See :meth:`StepAgent.run`."""
-        return await self._loop("run", task, max_steps or self.options.max_steps)
+        return await self._loop("run", task, _steps(max_steps, self.options.max_steps))
 
     async def query(self, question: str, schema: type[T] | Any = str) -> T:
         """See :meth:`StepAgent.query`."""

@@ -31,13 +31,14 @@ def register_commands(sub: Any) -> None:
         add_generation_arguments,
         add_oversight_arguments,
         add_platform_arguments,
+        step_count,
     )
 
     parser = sub.add_parser("assistant", help="an ongoing conversation with the agent in a local web panel",
                             formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--platform", choices=sorted(PLATFORM_MODULES), required=True)
     parser.add_argument("--model", choices=MODELS, default="glm-4.5v")
-    parser.add_argument("--max-steps", type=int, default=30, help="steps per task")
+    parser.add_argument("--max-steps", type=step_count, default=30, help="steps per task")
     parser.add_argument("--max-reasks", type=int, default=2, help="re-asks after unusable model output, per step")
     parser.add_argument("--out", type=Path, help="conversation folder (default: runs/<time>-assistant)")
     parser.add_argument("--prompt-dir", type=Path, help="folder with prompt templates overriding the packaged ones")

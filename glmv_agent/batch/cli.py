@@ -28,7 +28,13 @@ from . import (
 
 
 def register_commands(sub: Any) -> None:
-    from ..cli import add_endpoint_arguments, add_generation_arguments, add_oversight_arguments, add_platform_arguments
+    from ..cli import (
+        add_endpoint_arguments,
+        add_generation_arguments,
+        add_oversight_arguments,
+        add_platform_arguments,
+        step_count,
+    )
 
     batch = sub.add_parser("batch", help="run many tasks concurrently (JSONL, WebVoyager or AndroidWorld lists)",
                            formatter_class=argparse.ArgumentDefaultsHelpFormatter, conflict_handler="resolve")
@@ -39,7 +45,7 @@ def register_commands(sub: Any) -> None:
     batch.add_argument("--out", type=Path, default=Path("runs/batch"), help="results folder (resumes if present)")
     batch.add_argument("--shard", help="i/n: run only every n-th task starting at i (0-based)")
     batch.add_argument("--model", default="glm-4.5v", help="default model for lines that name none")
-    batch.add_argument("--max-steps", type=int, default=30)
+    batch.add_argument("--max-steps", type=step_count, default=30, help="step cap of a task whose line sets none")
     batch.add_argument("--lang", choices=("zh", "en"), help="AutoGLM-Phone's system prompt language (default zh)")
     batch.add_argument("--fake-screen", action="store_true", help="in-memory screens instead of devices")
     batch.add_argument("--check-command", metavar="CMD",

@@ -239,7 +239,8 @@ class BatchRunner:
         started = time.monotonic()
         run_dir = self.out_dir / "episodes" / folder_name(task.id)
         set_aside(run_dir)
-        config = base.model_copy(update={"run_dir": run_dir, "max_steps": task.max_steps or base.max_steps})
+        steps = base.max_steps if task.max_steps is None else task.max_steps
+        config = base.model_copy(update={"run_dir": run_dir, "max_steps": steps})
         parts: EpisodeParts | None = None
         try:
             parts = self.build(task, slot)

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..agent import step_cap
 from ..errors import ConfigError
 from .verdicts import check_command_exists, resolve_function
 
@@ -55,9 +56,14 @@ class BatchTask(BaseModel):
     model: str = "glm-4.5v"
     url: str | None = None
     device: str | None = None
-    max_steps: int | None = None
+    max_steps: int | None = None  # None: the run's --max-steps
     check: SuccessCheck | None = None
     replay: Path | None = None  # recorded responses for this task (offline runs and tests)
+
+    @field_validator("max_steps")
+    @classmethod
+    def _step_cap(cls, value: int | None) -> int | None:
+        return None if value is None else step_cap(value)  # the bounds and words of --max-steps
 
 
 def load_tasks(path: Path, fmt: str = "auto", defaults: dict[str, Any] | None = None) -> list[BatchTask]:
@@ -115,6 +121,9 @@ def _task_from(raw: dict[str, Any], fmt: str, number: int, defaults: dict[str, A
 
 
 def _short(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):  # the field and what is wrong with it, not pydantic's headline
+        first = exc.errors()[0]
+        return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"[:200]
     return str(exc).splitlines()[0][:200]
 
 

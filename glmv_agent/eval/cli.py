@@ -13,7 +13,7 @@ from .miniwob import DEFAULT_SCALE, DEFAULT_TASKS
 
 def register_commands(sub: Any) -> None:
     from ..batch.cli import add_ray_argument
-    from ..cli import add_endpoint_arguments
+    from ..cli import add_endpoint_arguments, step_count
 
     parser = sub.add_parser("eval", help="measure task success on a benchmark scored by its own code (MiniWoB++)")
     benchmarks = parser.add_subparsers(dest="benchmark", required=True)
@@ -33,7 +33,7 @@ def register_commands(sub: Any) -> None:
     miniwob.add_argument("--mode", choices=("som", "pixel"), default="som",
                          help="som: numbered labels, web grammar; pixel: coordinates, desktop grammar")
     miniwob.add_argument("--model", choices=[m for m in MODELS if m != "autoglm-phone"], default="glm-4.5v")
-    miniwob.add_argument("--max-steps", type=int, default=15, help="model steps per episode")
+    miniwob.add_argument("--max-steps", type=step_count, default=15, help="model steps per episode")
     miniwob.add_argument("--time-limit", type=float, default=300.0, metavar="S",
                          help="seconds per episode, kept by the page's own timer (it scores a timeout as -1)")
     miniwob.add_argument("--scale", type=float, default=DEFAULT_SCALE,

@@ -38,7 +38,7 @@ def register_commands(sub: Any, platform: str | None = None) -> None:
                      help="serve Streamable HTTP on 127.0.0.1:PORT (path /mcp) instead of stdio")
     mcp.add_argument("--out", type=Path, help="run folder of the session (default: runs/<time>-mcp)")
     mcp.add_argument("--max-steps", type=step_count, default=30, help="run_task's default step cap")
-    mcp.add_argument("--act-steps", type=int, default=5, help="act's step cap")
+    mcp.add_argument("--act-steps", type=step_count, default=5, help="act's step cap")
     mcp.add_argument("--lang", choices=("zh", "en"), help="AutoGLM-Phone's system prompt language (default zh)")
     mcp.add_argument("--fake-screen", action="store_true", help="use an in-memory screen instead of a device")
     add_oversight_arguments(mcp)
