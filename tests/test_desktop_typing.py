@@ -13,6 +13,7 @@ from xvfb_support import TkWindow, XServer, require_binaries, server_fixture, st
 
 from glmv_agent.actions import Key, PointerAction, TypeContent
 from glmv_agent.environments.desktop.environment import DesktopConfig, DesktopEnvironment
+from glmv_agent.environments.desktop.selection import SelectionServer
 from glmv_agent.environments.desktop.typist import (
     CommandClipboard,
     PasteTypist,
@@ -78,15 +79,26 @@ def typed_texts(events: list[dict[str, object]]) -> list[object]:
     return [e["text"] for e in events if e["event"] == "entry"]
 
 
+def empty_the_clipboard() -> None:
+    """No CLIPBOARD owner at all (a fresh session): the typist has nothing to put back and gives the clipboard up
+    as soon as the paste is done."""
+    with SelectionServer() as owner:
+        owner.own("about to go")  # closing the owner's connection leaves CLIPBOARD without an owner
+
+
 @pytest.mark.xvfb
-@pytest.mark.parametrize("tool", ["xclip", "xsel"])
+@pytest.mark.parametrize(("tool", "kept"), [("xclip", "kept by the user ✓"), ("xsel", "kept by the user ✓"),
+                                            ("xclip", None)])
 def test_paste_arrives_byte_exact_20_times_under_load_and_restores_the_clipboard(
-    tool: str, server: XServer, window: TkWindow, busy_cpu: None
+    tool: str, kept: str | None, server: XServer, window: TkWindow, busy_cpu: None
 ) -> None:
     require_binaries(tool)
     typist = choose_typist("linux", which=only(tool))
     assert isinstance(typist, X11PasteTypist)
-    typist.clipboard.write("kept by the user ✓")
+    if kept is None:
+        empty_the_clipboard()
+    else:
+        typist.clipboard.write(kept)
     with DesktopEnvironment(DesktopConfig(settle_seconds=0), typist=typist) as env:
         focus_entry(env, window)
         for run in range(RUNS):
@@ -97,7 +109,7 @@ def test_paste_arrives_byte_exact_20_times_under_load_and_restores_the_clipboard
             env.execute(Key(keys="Escape"), env.observe())  # the test window empties the entry
             window.take(lambda events: typed_texts(events)[-1:] == [""])
     assert f"via clipboard paste ({tool} + ctrl+v)" in outcome.detail
-    assert typist.clipboard.read() == "kept by the user ✓"
+    assert typist.clipboard.read() == kept  # None: no text on the clipboard, as before
 
 
 @pytest.mark.xvfb

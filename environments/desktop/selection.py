@@ -60,7 +60,15 @@ class SelectionServer:
         self.close()
 
     def close(self) -> None:
-        """Closing the connection also ends our ownership (the clipboard is then empty unless someone took it)."""
+        """Closing the connection also ends our ownership (the clipboard is then empty unless someone took it).
+
+        A round trip first: the X server may drop the requests it has not read yet when a client hangs up, and
+        the last ones are the answer to the paste (property + SelectionNotify). Closing right after them lost the
+        paste into a Tk entry in 3 of 4 runs of 20 pastes under load (tests/test_desktop_typing.py); with the
+        round trip, none.
+        """
+        with contextlib.suppress(Exception):
+            self.d.sync()
         with contextlib.suppress(Exception):
             self.d.close()
 
