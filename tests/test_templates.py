@@ -110,10 +110,12 @@ def test_packaged_templates_hold_only_text_and_plain_placeholders() -> None:
         assert all(isinstance(node, (nodes.TemplateData, nodes.Name)) for node in body), file.name
 
 
-def test_cli_run_with_bad_prompt_dir_exits_2_with_one_line(tmp_path: Path) -> None:
+def run_with_mobile_template(tmp_path: Path, template: str) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """``glmv-agent run`` (GLM-4.5V mobile, fake screen, one scripted answer) with ``template`` as the user's
+    glm45v_mobile.txt in a --prompt-dir; (that folder, the finished process)."""
     prompts = tmp_path / "prompts"
     prompts.mkdir()
-    (prompts / "glm45v_mobile.txt").write_text("{{taks}}", encoding="utf-8")
+    (prompts / "glm45v_mobile.txt").write_text(template, encoding="utf-8")
     script = tmp_path / "script.jsonl"
     script.write_text(json.dumps({"content": 'Memory: None\nReason: r\nAction: {"action_type": "status", '
                                              '"goal_status": "complete"}'}), encoding="utf-8")
@@ -122,6 +124,11 @@ def test_cli_run_with_bad_prompt_dir_exits_2_with_one_line(tmp_path: Path) -> No
          "--prompt-dir", str(prompts), "--fake-screen", "--replay", str(script), "--out", str(tmp_path / "run")],
         capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"}, timeout=120,
     )
+    return prompts, done
+
+
+def test_cli_run_with_bad_prompt_dir_exits_2_with_one_line(tmp_path: Path) -> None:
+    prompts, done = run_with_mobile_template(tmp_path, "{{taks}}")
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == (f"error: prompt template {prompts / 'glm45v_mobile.txt'}: unknown placeholder {{{{taks}}}} "
                            "(this template is filled with: apps, history, notes, task)\n")
@@ -129,17 +136,7 @@ def test_cli_run_with_bad_prompt_dir_exits_2_with_one_line(tmp_path: Path) -> No
 
 
 def test_cli_run_with_a_template_missing_the_task_exits_2_with_one_line(tmp_path: Path) -> None:
-    prompts = tmp_path / "prompts"
-    prompts.mkdir()
-    (prompts / "glm45v_mobile.txt").write_text("Apps: {{apps}}\n{{history}}\n", encoding="utf-8")
-    script = tmp_path / "script.jsonl"
-    script.write_text(json.dumps({"content": 'Memory: None\nReason: r\nAction: {"action_type": "status", '
-                                             '"goal_status": "complete"}'}), encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-m", "glmv_agent.cli", "run", "t", "--platform", "mobile", "--model", "glm-4.5v",
-         "--prompt-dir", str(prompts), "--fake-screen", "--replay", str(script), "--out", str(tmp_path / "run")],
-        capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"}, timeout=120,
-    )
+    prompts, done = run_with_mobile_template(tmp_path, "Apps: {{apps}}\n{{history}}\n")
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith(f"error: prompt template {prompts / 'glm45v_mobile.txt'}: missing placeholder "
                                   "{{task}},")
