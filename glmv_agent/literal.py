@@ -379,6 +379,10 @@ def find_calls(text: str, pattern: re.Pattern[str], lost: tuple[re.Pattern[str],
 def find_dicts(text: str) -> list[Attempt]:
     """Attempts (values: any literal) at the last MAX_ATTEMPTS ``{`` in ``text``, in order: the dicts written at the
     top level, not those inside another's strings or values."""
+    return find_literals(text, [m.start() for m in last_matches(_BRACE, text, MAX_ATTEMPTS)])
+
+
+def find_literals(text: str, starts: Iterable[int]) -> list[Attempt]:
+    """Attempts (values: any literal) at each of ``starts`` in order, leaving out a start inside an earlier read."""
     budget = _Budget()
-    starts = [m.start() for m in last_matches(_BRACE, text, MAX_ATTEMPTS)]
     return attempts(text, starts, lambda start: _twice(_value_and_end, text, start, budget))

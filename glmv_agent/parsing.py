@@ -20,7 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from .actions import Action
 from .errors import ParseError, ThinkingCut
-from .literal import SURROGATE
+from .literal import MAX_ATTEMPTS, SURROGATE, Attempt, find_literals, last_matches
 from .types import Completion, Decision, PromptProfile
 
 MAX_REPLY = 1_000_000  # characters; max_tokens never allows this much, so more is degenerate output
@@ -28,7 +28,9 @@ BOX_OPEN = re.compile(r"<\s*(?:\|\s*)?(?:begin|start|beign)_of_box\s*(?:\|\s*)?>
 BOX_CLOSE = re.compile(r"<\s*(?:\|\s*)?end_of_box\s*(?:\|\s*)?>", re.IGNORECASE)
 _TAG = re.compile(r"<\s*(?:(/)\s*)?(think|answer)\s*>", re.IGNORECASE)
 _SPECIAL = re.compile(r"<\|(?:user|assistant|observation|endoftext|system)\|>")
-_MEMORY_NEXT = re.compile(r"(?:\*\*)?\b(?:Memory_Updated|Memory)\s*(?:\*\*\s*)?[:：]", re.IGNORECASE)
+# The label of the memory section written after the action (web Memory_Updated:, desktop Memory:).
+MEMORY_LABEL = re.compile(r"(?:\*\*)?\b(?:Memory_Updated|Memory)\s*(?:\*\*\s*)?[:：]", re.IGNORECASE)
+_SPACES = re.compile(r"\s*")
 _LABELS: dict[str, re.Pattern[str]] = {}
 _ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
 
@@ -143,10 +145,38 @@ def labelled(text: str, label: str, following: tuple[str, ...]) -> str | None:
     return text[start:end].strip()
 
 
+def before_memory(
+    text: str, tries: list[Attempt], label: re.Pattern[str]
+) -> tuple[list[Attempt], re.Match[str] | None]:
+    """Split the action candidates ``tries`` (in order, at least one) at the memory section that follows the action
+    (web ``Memory_Updated:``, desktop ``Memory:``): the candidates written before it, and its ``label`` match (None
+    when there is none). Nothing written in the memory section is ever the action.
+
+    The section starts at the last ``label`` written after the first candidate, outside every candidate's read and
+    outside the JSON read right after an earlier label (a label the thought or the memory itself quotes); candidates
+    inside its JSON are memory. Raises ParseError when a candidate is written after its label but not inside that
+    JSON: the memory section is then not the reply's last part, so an action quoted before it cannot be told from
+    one quoted after it.
+    """
+    labels: dict[int, re.Match[str]] = {}
+    for match in last_matches(label, text, MAX_ATTEMPTS):
+        if match.start() > tries[0].start and not any(t.start <= match.start() < t.end for t in tries):
+            labels[_SPACES.match(text, match.end()).end()] = match  # type: ignore[union-attr]
+    sections = find_literals(text, labels)
+    if not sections:
+        return tries, None
+    memory, held = labels[sections[-1].start], sections[-1].end
+    after = [t for t in tries if t.start >= held]
+    if after:
+        raise ParseError(f"an action is written after the memory section ({clip(text[after[0].start :], 60)}), so "
+                         "the one meant cannot be told; nothing was executed")
+    return [t for t in tries if t.start < memory.start()], memory
+
+
 def require_tail(rest: str) -> None:
     """Tail mode: the action must end the reply; only closing marks or a memory section may follow it."""
     after = strip_boxes(rest).lstrip(" \t\r\n.。`*")
-    if after and not _MEMORY_NEXT.match(after):
+    if after and not MEMORY_LABEL.match(after):
         raise ParseError(f"the answer came only as reasoning and does not end with an action (after it: "
                          f"{clip(after, 60)})")
 

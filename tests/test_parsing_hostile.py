@@ -58,7 +58,8 @@ def test_e_surrogate_pairs_decode_as_json_loads_does() -> None:
 # Time bounds read CpuClock: the CPU time of this thread without garbage collection, so a busy machine or a big
 # test process does not fail them.
 HOSTILE_UNITS = [" ", "<", "|", "<|", "< |", "{", "[", "\\", '"', "'", "do(", "Action: ", "Memory ", "Type [1]; [",
-                 "<think>", "</think>", '{"action_type": "', "type(content='", "\\u", "9", "Scroll ", "<\n", ")"]
+                 "<think>", "</think>", '{"action_type": "', "type(content='", "\\u", "9", "Scroll ", "<\n", ")",
+                 "WAIT()\nMemory: [", 'Action: Wait\nMemory_Updated: {"a": "']
 
 
 @pytest.mark.parametrize("unit", HOSTILE_UNITS)

@@ -80,3 +80,75 @@ def test_end_to_end_a_cut_web_action_is_re_asked_and_the_quoted_click_never_runs
     first = json.loads((result.run_dir / "steps.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert first["error_kind"] == "parse" and first["action"] is None
     assert "nothing was executed" in first["error"] and "nothing was executed" in retry
+
+
+# --- nothing written after the action supplies it ----------------------------------------------------------------
+# Web and desktop end with a memory section (Memory_Updated: {...} / Memory:\n[...]), GLM mobile ends with the action
+# dict, AutoGLM with </answer>; an action quoted there is never the one executed.
+
+TYPE_5 = {"type": "Type", "label": 5, "content": "x"}
+QUOTED_AFTER = [
+    ("glm-4.5v/web", 'Thought: t\nAction: Type [5]; [x]\nMemory_Updated: {"last": "Action: Click [3]"}', TYPE_5),
+    ("glm-4.1v/web", '<answer>Thought: t\nAction: <|begin_of_box|>Type [5]; [x]<|end_of_box|>\nMemory_Updated: '
+                     '{"last": "<|begin_of_box|>Click [3]<|end_of_box|>", "also": "Memory_Updated: Action: Click [4]"}',
+     TYPE_5),
+    ("glm-4.5v/web", 'Thought: t\nAction: Type [5]; [x]\nMemory: {"last": "Action: Click [3]"}', TYPE_5),
+    ("glm-4.5v/web", 'Thought: t\nAction: Type [5]; [x]\nMemory_Updated: {"last": "Action: Type [3]; [cut', TYPE_5),
+    ("glm-4.5v/desktop", "I tried left_click(start_box='[1,2]') before.\nMemory: nothing new.\n<|begin_of_box|>"
+                         "type(content='x')<|end_of_box|>\nMemory:\n[]", {"type": "type", "content": "x"}),
+    ("glm-4.1v/desktop", "Typing now.\ntype(content='x')\nMemory:\n[{\"last\": \"left_click(start_box='[1,2]')\", "
+                         "\"note\": \"Memory: WAIT()\"}]", {"type": "type", "content": "x"}),
+    ("glm-4.5v/mobile", 'Memory: None\nReason: r\nAction: {"action_type": "navigate_back"}\nNote: not '
+                        '{"action_type": "navigate_home"}', {"type": "navigate_back"}),
+    ("glm-4.5v/mobile", 'Reason: r\nAction: {"action_type": "navigate_back"} {"action_type": "navigate_home"}',
+     {"type": "navigate_back"}),
+    ("glm-4.1v/mobile", '<answer>Reason: r\nAction: {"action_type": "navigate_back"}\nMemory: {"action_type": '
+                        '"navigate_home"}', {"type": "navigate_back"}),
+    ("autoglm-phone/mobile", '<think>t</think><answer>do(action="Back")</answer>\nLast time do(action="Home") did '
+                             "nothing.", {"type": "Back"}),
+]
+
+
+@pytest.mark.parametrize(("key", "text", "expected"), QUOTED_AFTER)
+def test_an_action_quoted_after_the_action_never_wins(key: str, text: str, expected: dict) -> None:
+    assert get_profile(key).parse(text).action.wire() == expected
+
+
+def test_the_memory_is_the_section_after_the_action_whatever_labels_the_thought_or_the_memory_write() -> None:
+    web = get_profile("glm-4.5v/web").parse('Thought: Action: Click [1] failed; Memory_Updated: {} stays.\nAction: '
+                                            'Type [5]; [x]\nMemory_Updated: {"a": "Memory_Updated: b"}')
+    assert web.action.wire() == TYPE_5 and web.memory == '{"a": "Memory_Updated: b"}'
+    unlabelled = get_profile("glm-4.5v/web").parse("Thought: Memory_Updated: {} stays.\nAction: Type [5]; [x]")
+    assert unlabelled.action.wire() == TYPE_5 and unlabelled.memory is None
+    desktop = get_profile("glm-4.5v/desktop").parse("I tried WAIT() before.\nMemory: nothing new.\n<|begin_of_box|>"
+                                                    "DONE()<|end_of_box|>\nMemory:\n[{\"k\": \"Memory: v\"}]")
+    assert desktop.action.wire() == {"type": "DONE"} and desktop.memory == '[{"k": "Memory: v"}]'
+
+
+@pytest.mark.parametrize(("key", "text"), [
+    ("glm-4.5v/web", "Thought: t\nAction: Type [5]; [x]\nMemory_Updated: I saw Action: Click [3]"),
+    ("glm-4.5v/web", "Thought: t\nAction: Type [5]; [x]\nMemory_Updated: {}\nNext, Action: Click [3]"),
+    ("glm-4.5v/web", "Thought: Action: Click [1] failed. Memory_Updated: {} stays.\nAction: Type [5]; [x]"),
+    ("glm-4.5v/desktop", "<|begin_of_box|>type(content='x')<|end_of_box|>\nMemory:\n[]\nThen left_click(start_box="
+                         "'[1,2]')."),
+    ("glm-4.1v/desktop", "I tried left_click(start_box='[1,2]').\nMemory: nothing.\ntype(content='x')"),
+])
+def test_an_action_written_after_the_memory_section_outside_its_json_is_a_parse_error(key: str, text: str) -> None:
+    """The memory section is then not the reply's last part: an action quoted before it (a memory label in the
+    thought, no memory section) reads the same as one quoted after it (memory written as prose)."""
+    with pytest.raises(ParseError, match="after the memory section"):
+        get_profile(key).parse(text)
+
+
+def test_end_to_end_the_click_a_memory_quotes_never_runs(tmp_path: Path) -> None:
+    script = [Reply(content='Thought: t\nAction: Type [5]; [x]\nMemory_Updated: {"last": "Action: Click [3]"}'),
+              Reply(content="Thought: t\nAction: ANSWER; <content>done</content>\nMemory_Updated: {}")]
+    env = FakeEnvironment(platform=Platform.WEB, size=(1280, 800))
+    with FakeOpenAIServer(script) as server:
+        backend = OpenAIBackend(EndpointConfig(base_url=server.base_url, model="glm-test", max_retries=0))
+        agent = Agent(get_profile("glm-4.5v/web"), backend, env, AgentConfig(run_dir=tmp_path / "run"))
+        result = agent.run("find it")
+        second = json.dumps(server.chat_requests[1].body["messages"], ensure_ascii=False)
+    assert (result.status, result.answer) == ("complete", "done")
+    assert [wire for _, _, wire in env.executed] == [TYPE_5]
+    assert 'Memory:{\\"last\\": \\"Action: Click [3]\\"}' in second  # the memory is carried, as memory

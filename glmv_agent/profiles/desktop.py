@@ -14,7 +14,16 @@ from typing import Any
 from ..errors import ParseError
 from ..imaging import half_size
 from ..literal import Call, find_calls
-from ..parsing import box_ranges, build_action, clip, ints_in, require_tail, split_reasoning, strip_boxes
+from ..parsing import (
+    before_memory,
+    box_ranges,
+    build_action,
+    clip,
+    ints_in,
+    require_tail,
+    split_reasoning,
+    strip_boxes,
+)
 from ..types import ChatMessage, Decision, HistoryItem, ImagePart, Observation, Platform, TextPart
 from .base import ProfileBase, register
 
@@ -31,21 +40,17 @@ MAX_HISTORY_IMAGES = 4
 def _choose_call(answer: str) -> tuple[Call, re.Match[str] | None]:
     """The action call and the ``Memory:`` label after it (None when there is no memory section).
 
-    Calls quoted inside another call's argument do not count; the memory label is the first ``Memory:`` outside
-    every call that follows a call, and calls after it belong to the memory. Of the calls before it, the last one
-    inside box markers is the action, else the last one. When the call there cannot be read (cut off, malformed),
-    or the last box before the memory holds no call, the reply is a ParseError: an earlier call, one the
-    explanation mentions, is never executed in its place.
+    Calls quoted inside another call's argument do not count, nor calls the memory section holds (see
+    :func:`before_memory`: its label is the last ``Memory:`` after the first call, outside every call and outside
+    the JSON list after an earlier one). Of the calls before it, the last one inside box markers is the action, else
+    the last one. When the call there cannot be read (cut off, malformed), or the last box before the memory holds
+    no call, the reply is a ParseError: an earlier call, one the explanation mentions, is never executed in its
+    place.
     """
     tries = find_calls(answer, _CALL)
     if not tries:
         raise ParseError(f"no desktop action call like left_click(start_box='[x,y]') found: {clip(answer)}")
-    label = None
-    for match in _MEMORY.finditer(answer, tries[0].start):
-        if not any(t.start <= match.start() < t.end for t in tries):
-            label = match
-            break
-    before = [t for t in tries if label is None or t.start < label.start()]
+    before, label = before_memory(answer, tries, _MEMORY)
     boxes = [(start, end) for start, end in box_ranges(answer) if label is None or start < label.start()]
     boxed = [t for t in before if any(start <= t.start < end for start, end in boxes)]
     chosen = (boxed or before)[-1]

@@ -46,25 +46,28 @@ _BOX_TYPES = ("click", "long_press", "input_text", "swipe")
 
 
 def _action_dict(body: str) -> tuple[dict[str, Any], int, int]:
-    """The action dict in ``body`` (box markers removed) and its span: the last ``{...}`` with an ``action_type``
-    that is not inside another one's strings. A ``{`` that does not read counts when ``action_type`` is written
-    after it (before the next ``{``). When that last one does not read, or an ``Action:`` label (outside every
-    dict) follows it, the reply is a ParseError: an earlier dict, one the reason quotes, is never executed in its
-    place."""
+    """The action dict in ``body`` (box markers removed) and its span: the first ``{...}`` with an ``action_type``
+    after the last ``Action:`` label outside every dict (the protocol's action position; nothing the reply writes
+    after the action, a note or a memory quoting another one, is the action), else the last such dict written at
+    the top level. A ``{`` that does not read counts when ``action_type`` is written after it (before the next
+    ``{``). When the dict there does not read, or no dict follows that label, the reply is a ParseError: an earlier
+    dict, one the reason quotes, is never executed in its place."""
     tries = find_dicts(body)
     ends = [later.start for later in tries[1:]] + [len(body)]  # one more than tries when there are none
     actions = [t for t, end in zip(tries, ends, strict=False) if _is_action(t, body, end)]
+    labels = [m for m in last_matches(label_pattern("Action"), body, MAX_ATTEMPTS)
+              if not any(t.start <= m.start() < t.end for t in tries)]  # words inside an action are not labels
+    if labels:
+        actions = [t for t in actions if t.start >= labels[-1].end()][:1]
+        if not actions:
+            raise ParseError(f"no JSON action follows the last 'Action:' label; nothing was executed: "
+                             f"{clip(body[labels[-1].start() :])}")
     if not actions:
         raise ParseError(f"no {{\"action_type\": ...}} JSON action found in: {clip(body)}")
     last = actions[-1]
     if last.error is not None:
         raise ParseError(f"the JSON action could not be read ({last.error}); nothing was executed: "
                          f"{clip(body[last.start :])}")
-    labels = [m.start() for m in last_matches(label_pattern("Action"), body, MAX_ATTEMPTS)
-              if not any(t.start <= m.start() < t.end for t in tries)]  # words inside an action are not labels
-    if labels and labels[-1] > last.start:
-        raise ParseError(f"no JSON action follows the last 'Action:' label; nothing was executed: "
-                         f"{clip(body[labels[-1] :])}")
     return last.value, last.start, last.end
 
 

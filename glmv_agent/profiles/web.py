@@ -17,6 +17,8 @@ from ..literal import attempts, last_matches
 from ..parsing import (
     BOX_CLOSE,
     BOX_OPEN,
+    MEMORY_LABEL,
+    before_memory,
     box_ranges,
     build_action,
     clip,
@@ -180,11 +182,12 @@ def parse_action_line(line: str):  # noqa: ANN201 - returns an Action
     return read_action(line.strip(), 0)[0]
 
 
-def _find_action(answer: str) -> tuple[Any, int, int, int]:
-    """(action, end of the text before it, start, end): the action read at the last ``Action:`` label or box span
-    that starts with a verb, leaving out any inside an earlier action (``Action:`` typed as part of a Type's text).
-    When the action there cannot be read (cut off, malformed) the reply is a ParseError: an earlier action, one the
-    Thought quotes, is never executed in its place."""
+def _find_action(answer: str) -> tuple[Any, int, int, int, re.Match[str] | None]:
+    """(action, end of the text before it, start, end, the memory label): the action read at the last ``Action:``
+    label or box span that starts with a verb before the ``Memory_Updated:`` section, leaving out any inside an
+    earlier action (``Action:`` typed as part of a Type's text) and any the memory quotes (see
+    :func:`before_memory`). When the action there cannot be read (cut off, malformed) the reply is a ParseError: an
+    earlier action, one the Thought quotes, is never executed in its place."""
     heads = {m.end(): m.start() for m in last_matches(label_pattern("Action"), answer, 64)}
     for start, _ in box_ranges(answer)[-64:]:  # a box that holds no action verb is prose, not an action
         if _VERB.match(answer, _LEAD.match(answer, start).end()):  # type: ignore[union-attr]
@@ -192,22 +195,23 @@ def _find_action(answer: str) -> tuple[Any, int, int, int]:
     tries = attempts(answer, heads, lambda at: _read(answer, at))
     if not tries:
         raise ParseError(f"no 'Action:' line found: {clip(strip_boxes(answer))}")
+    tries, memory = before_memory(answer, tries, MEMORY_LABEL)
     last = tries[-1]
     if last.error is not None:
         raise ParseError(f"the last action written could not be read ({last.error}); nothing was executed")
     check_arity(last.value, answer, last.end)
-    return last.value, heads[last.start], last.start, last.end
+    return last.value, heads[last.start], last.start, last.end, memory
 
 
 def parse_web(text: str, tail: bool = False) -> Decision:
     """Parse a WebVoyager-style reply: ``Thought: … Action: … Memory_Updated: …``."""
     sections = split_reasoning(text)
     answer = sections.answer
-    action, head_end, start, end = _find_action(answer)
+    action, head_end, start, end, label = _find_action(answer)
     if tail:
         require_tail(answer[end:])
     thought = labelled(strip_boxes(answer[:head_end]), "Thought", ("Action", "Memory_Updated")) or ""
-    memory = labelled(strip_boxes(answer[end:]), "Memory_Updated", ())
+    memory = strip_boxes(answer[label.end() :]) if label else None
     return Decision(
         action=action, thought=thought, memory=memory, action_text=strip_boxes(answer[start:end]),
         answer_text=strip_boxes(answer), raw=text,

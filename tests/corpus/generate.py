@@ -5,7 +5,8 @@ action the generator rendered (``{"action": wire}``) or the error kind the reply
 "thinking_cut"}`` or ``{"error": "parse"}``). The truth is what was rendered, never what our parser says. The kinds
 cover the trained layouts (glm-41v/45v-agent-protocol.md, Open-AutoGLM) and the malformations listed in
 glm-output-format.md plus the fault kinds of issue 12, and replies whose real action is cut off while another one
-is quoted in the reasoning or inside its own text (a parse error, never the quoted action). Deterministic;
+is quoted in the reasoning or inside its own text (a parse error, never the quoted action), and replies that quote
+another action after the real one (in the memory section, a note, after ``</answer>``). Deterministic;
 ``python -m tests.corpus.generate`` rewrites the file and tests/test_parsing_corpus.py checks it is current.
 """
 
@@ -195,14 +196,40 @@ def _quoting_cut(p: str, rng: random.Random) -> Case:
                 {"error": "parse"}, finish_reason="length")
 
 
+def _decoy(p: str, rng: random.Random, wire: dict[str, Any]) -> str:
+    """Another action than ``wire``, so that running it instead would show."""
+    while True:
+        decoy, other = g.action(p, rng)
+        if other != wire:
+            return decoy
+
+
+def _quoted_after(p: str, rng: random.Random) -> Case:
+    action, wire = g.action(p, rng)
+    decoy = _decoy(p, rng, wire)
+    answer, trailer = g.quoted_after(p, action, decoy, rng)
+    return case("an action quoted after the action", envelope(p, rng.choice(THINKING), answer, rng) + trailer,
+                {"action": wire})
+
+
+def _memory_mentioned(p: str, rng: random.Random) -> Case:
+    action, wire = g.action(p, rng)
+    decoy = _decoy(p, rng, wire)
+    answer = g.layout(p, action, rng, said=g.mention_with_memory(p, decoy))
+    return case("memory label and an action quoted before the action", envelope(p, rng.choice(THINKING), answer, rng),
+                {"action": wire})
+
+
 # Kinds added after the first corpus: generated after it, so the earlier cases keep their ids and text.
 LATER_KINDS: list[Callable[[str, random.Random], Case]] = [_cut_after_quoted, _quoting, _quoting_cut]
+# Added after those, the same way: nothing written after the action supplies it.
+AFTER_KINDS: list[Callable[[str, random.Random], Case]] = [_quoted_after, _memory_mentioned]
 
 
 def generate() -> list[Case]:
     rng = random.Random(SEED)
     cases: list[Case] = []
-    for kinds in (KINDS, LATER_KINDS):
+    for kinds in (KINDS, LATER_KINDS, AFTER_KINDS):
         for profile in PROFILES:
             for make in kinds:
                 for _ in range(PER_KIND):

@@ -152,9 +152,11 @@ def action(profile: str, rng: random.Random) -> tuple[str, Wire]:
     return _ACTIONS[_grammar(profile)](rng)
 
 
-def layout(profile: str, action_text: str, rng: random.Random, box_it: bool | None = None, said: str = "") -> str:
+def layout(profile: str, action_text: str, rng: random.Random, box_it: bool | None = None, said: str = "",
+           memory: str | None = None) -> str:
     """The visible answer around ``action_text`` in the profile's layout; GLM-4.5V always boxes the action.
-    ``said`` opens the thought (web), reason (mobile), explanation (desktop) or the text before the call (AutoGLM)."""
+    ``said`` opens the thought (web), reason (mobile), explanation (desktop) or the text before the call (AutoGLM);
+    ``memory`` replaces the random memory written after the action (web, desktop)."""
     grammar = _grammar(profile)
     lead = f"{said} " if said else ""
     if grammar == "autoglm":
@@ -162,21 +164,42 @@ def layout(profile: str, action_text: str, rng: random.Random, box_it: bool | No
     box_it = box_it if box_it is not None else profile.startswith("glm-4.5v") or rng.random() < 0.5
     shown = boxed(action_text) if box_it else action_text
     if grammar == "mobile":
-        memory = rng.choice(["None", "[]", '{"ssid": "HomeNet"}', "用户要找周报"])
+        remembered = rng.choice(["None", "[]", '{"ssid": "HomeNet"}', "用户要找周报"])
         reason = rng.choice(["The Settings icon is at the top.", "需要打开设置。", "The list is long; scroll it."])
-        return f"Memory: {memory}\nReason: {lead}{reason}\nAction: {shown}"
+        return f"Memory: {remembered}\nReason: {lead}{reason}\nAction: {shown}"
     if grammar == "desktop":
-        memory = rng.choice(["[]", '[{"user_email": "x@example.com"}]', '[{"ram": "16GB"}]'])
+        remembered = rng.choice(["[]", '[{"user_email": "x@example.com"}]', '[{"ram": "16GB"}]'])
         explanation = rng.choice(["The dialog is open, so I act on it.", "我看到了目标按钮。", ""])
-        return f"{lead}{explanation}\n{shown}\nMemory:\n{memory}".lstrip("\n")
-    memory = rng.choice(["{}", '{"price": "$25"}', '{"user_email_address": "test@163.com"}'])
+        return f"{lead}{explanation}\n{shown}\nMemory:\n{memory or remembered}".lstrip("\n")
+    remembered = rng.choice(["{}", '{"price": "$25"}', '{"user_email_address": "test@163.com"}'])
     thought = rng.choice(["The search box is labelled.", "结果已经出现。", "I need the next page."])
-    return f"Thought: {lead}{thought}\nAction: {shown}\nMemory_Updated: {memory}"
+    return f"Thought: {lead}{thought}\nAction: {shown}\nMemory_Updated: {memory or remembered}"
 
 
 def mention(profile: str, decoy: str) -> str:
     """A sentence of reasoning that quotes an earlier action as written (web: after an ``Action:`` label)."""
     return f"Last time Action: {decoy} did nothing." if _grammar(profile) == "web" else f"Last time {decoy} did nothing."
+
+
+def mention_with_memory(profile: str, decoy: str) -> str:
+    """:func:`mention`, then the memory label written in the reasoning too (a reply that still writes its real
+    memory section after the action)."""
+    label = "Memory_Updated: {} stays as it is." if _grammar(profile) == "web" else "Memory: nothing new."
+    return f"{mention(profile, decoy)} {label}"
+
+
+def quoted_after(profile: str, action_text: str, decoy: str, rng: random.Random) -> tuple[str, str]:
+    """A reply part whose text after the action quotes ``decoy``: (visible answer, text after the envelope). Web and
+    desktop write it in the memory section's JSON, GLM mobile in a note after the action dict (its protocol writes
+    nothing after the action), AutoGLM after ``</answer>``."""
+    grammar = _grammar(profile)
+    if grammar == "web":
+        return layout(profile, action_text, rng, memory=json.dumps({"last": f"Action: {decoy}"})), ""
+    if grammar == "desktop":
+        return layout(profile, action_text, rng, memory=json.dumps([{"tried": decoy}], ensure_ascii=False)), ""
+    if grammar == "mobile":
+        return f"{layout(profile, action_text, rng)}\nNote: {decoy} would not work here.", ""
+    return layout(profile, action_text, rng), f"\nLast time {decoy} did nothing."
 
 
 def quotable(profile: str, rng: random.Random) -> str:
