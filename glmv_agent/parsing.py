@@ -28,6 +28,8 @@ BOX_OPEN = re.compile(r"<\s*(?:\|\s*)?(?:begin|start|beign)_of_box\s*(?:\|\s*)?>
 BOX_CLOSE = re.compile(r"<\s*(?:\|\s*)?end_of_box\s*(?:\|\s*)?>", re.IGNORECASE)
 _TAG = re.compile(r"<\s*(?:(/)\s*)?(think|answer)\s*>", re.IGNORECASE)
 _SPECIAL = re.compile(r"<\|(?:user|assistant|observation|endoftext|system)\|>")
+# The models' stop tokens (eos_token_id of GLM-4.1V/4.5V, glm-output-format.md): the reply ends at the first one.
+_STOP = re.compile(r"<\|(?:user|observation|endoftext)\|>")
 # The label of the memory section written after the action (web Memory_Updated:, desktop Memory:).
 MEMORY_LABEL = re.compile(r"(?:\*\*)?\b(?:Memory_Updated|Memory)\s*(?:\*\*\s*)?[:：]", re.IGNORECASE)
 _SPACES = re.compile(r"\s*")
@@ -78,10 +80,13 @@ def split_reasoning(text: str) -> Sections:
     ``<answer>`` follows, repeated ``<think>`` blocks, a stray ``</think>``/``</answer>`` anywhere; no tag survives in
     either part. With ``<answer>`` present the answer is the first answer block. Raises ThinkingCut when the thinking
     is never closed and nothing was answered outside it, and ParseError for a reply over MAX_REPLY characters.
+    The reply ends at the first stop token (``<|user|>``, ``<|observation|>``, ``<|endoftext|>``): what a server
+    that did not stop there sent after it (a next turn the model made up) is not part of it.
     """
     if len(text) > MAX_REPLY:
         raise ParseError(f"the reply is {len(text):,} characters long (limit {MAX_REPLY:,}): degenerate output")
-    text = _SPECIAL.sub("", text)
+    stop = _STOP.search(text)
+    text = _SPECIAL.sub("", text[: stop.start()] if stop else text)
     tags = [(m.start(), m.end(), bool(m.group(1)), m.group(2).lower()) for m in _TAG.finditer(text)]
     closes = [start for start, _, closing, name in tags if closing and name == "think"]
     opens = [start for start, _, closing, name in tags if not closing and name == "think"]

@@ -12,7 +12,7 @@ import pytest
 
 from glmv_agent.agent import Agent, AgentConfig
 from glmv_agent.backends.openai_backend import EndpointConfig, OpenAIBackend
-from glmv_agent.errors import ParseError
+from glmv_agent.errors import ParseError, ThinkingCut
 from glmv_agent.parsing import parse_completion
 from glmv_agent.profiles import get_profile
 from glmv_agent.testing import FakeEnvironment
@@ -152,3 +152,23 @@ def test_end_to_end_the_click_a_memory_quotes_never_runs(tmp_path: Path) -> None
     assert (result.status, result.answer) == ("complete", "done")
     assert [wire for _, _, wire in env.executed] == [TYPE_5]
     assert 'Memory:{\\"last\\": \\"Action: Click [3]\\"}' in second  # the memory is carried, as memory
+
+
+@pytest.mark.parametrize(("key", "text", "expected"), [
+    ("autoglm-phone/mobile", '<think>t</think><answer>do(action="Back")<|user|>** Screen Info **<|assistant|><think>u'
+                             '</think><answer>do(action="Home")</answer>', {"type": "Back"}),
+    ("glm-4.5v/web", "Thought: t\nAction: Type [5]; [x]\nMemory_Updated: {}<|observation|>\nThought: u\nAction: "
+                     "Click [3]\nMemory_Updated: {}", TYPE_5),
+    ("glm-4.5v/mobile", 'Action: {"action_type": "navigate_back"}<|endoftext|>Action: {"action_type": "navigate_home"}',
+     {"type": "navigate_back"}),
+    ("glm-4.5v/desktop", "<|begin_of_box|>WAIT()<|end_of_box|>\nMemory:\n[]<|user|>\n<|begin_of_box|>DONE()"
+                         "<|end_of_box|>\nMemory:\n[]", {"type": "WAIT"}),
+])
+def test_the_reply_ends_at_a_stop_token_and_a_next_turn_made_up_after_it_is_not_read(key: str, text: str,
+                                                                                    expected: dict) -> None:
+    assert get_profile(key).parse(text).action.wire() == expected
+
+
+def test_a_stop_token_inside_the_thinking_ends_the_reply_there() -> None:
+    with pytest.raises(ThinkingCut):
+        get_profile("glm-4.5v/web").parse("<think>maybe<|user|>x</think>Thought: t\nAction: Click [3]")

@@ -6,7 +6,8 @@ action the generator rendered (``{"action": wire}``) or the error kind the reply
 cover the trained layouts (glm-41v/45v-agent-protocol.md, Open-AutoGLM) and the malformations listed in
 glm-output-format.md plus the fault kinds of issue 12, and replies whose real action is cut off while another one
 is quoted in the reasoning or inside its own text (a parse error, never the quoted action), and replies that quote
-another action after the real one (in the memory section, a note, after ``</answer>``). Deterministic;
+another action after the real one (in the memory section, a note, after ``</answer>``, in a next turn made up
+after a stop token). Deterministic;
 ``python -m tests.corpus.generate`` rewrites the file and tests/test_parsing_corpus.py checks it is current.
 """
 
@@ -220,16 +221,27 @@ def _memory_mentioned(p: str, rng: random.Random) -> Case:
                 {"action": wire})
 
 
+def _next_turn(p: str, rng: random.Random) -> Case:
+    action, wire = g.action(p, rng)
+    decoy = _decoy(p, rng, wire)
+    reply = envelope(p, rng.choice(THINKING), g.layout(p, action, rng), rng)
+    made_up = envelope(p, rng.choice(THINKING), g.layout(p, decoy, rng), rng)
+    stop = rng.choice(["<|user|>", "<|observation|>", "<|endoftext|>"])
+    return case("a next turn made up after a stop token", f"{reply}{stop}\nThe page changed.<|assistant|>\n{made_up}",
+                {"action": wire})
+
+
 # Kinds added after the first corpus: generated after it, so the earlier cases keep their ids and text.
 LATER_KINDS: list[Callable[[str, random.Random], Case]] = [_cut_after_quoted, _quoting, _quoting_cut]
 # Added after those, the same way: nothing written after the action supplies it.
 AFTER_KINDS: list[Callable[[str, random.Random], Case]] = [_quoted_after, _memory_mentioned]
+STOP_KINDS: list[Callable[[str, random.Random], Case]] = [_next_turn]
 
 
 def generate() -> list[Case]:
     rng = random.Random(SEED)
     cases: list[Case] = []
-    for kinds in (KINDS, LATER_KINDS, AFTER_KINDS):
+    for kinds in (KINDS, LATER_KINDS, AFTER_KINDS, STOP_KINDS):
         for profile in PROFILES:
             for make in kinds:
                 for _ in range(PER_KIND):
