@@ -83,3 +83,16 @@ def test_a_task_line_with_a_bad_max_steps_is_refused_at_load_naming_it(tmp_path:
                                    f"from 1 to 1000 (got {bad}))")
     tasks.write_text(json.dumps({"id": "a", "task": "t", "max_steps": 7}) + "\n", encoding="utf-8")
     assert load_tasks(tasks)[0].max_steps == 7
+
+
+@pytest.mark.parametrize("bad", ["7", "7.0", True, 2.5, [7]])
+def test_a_task_line_max_steps_that_is_no_integer_is_refused_as_mcp_refuses_it(bad: object, tmp_path: Path) -> None:
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(json.dumps({"id": "a", "task": "t"}) + "\n" + json.dumps({"id": "b", "task": "t", "max_steps": bad})
+                     + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_tasks(tasks)
+    assert str(info.value) == (f"{tasks}:2: not a valid task line (max_steps: Value error, must be a whole number "
+                               f"from 1 to 1000 (got {bad!r}))")
+    tasks.write_text(json.dumps({"id": "a", "task": "t", "max_steps": 7.0}) + "\n", encoding="utf-8")
+    assert load_tasks(tasks)[0].max_steps == 7  # an integral JSON number, as step_cap reads it everywhere

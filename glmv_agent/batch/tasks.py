@@ -60,10 +60,12 @@ class BatchTask(BaseModel):
     check: SuccessCheck | None = None
     replay: Path | None = None  # recorded responses for this task (offline runs and tests)
 
-    @field_validator("max_steps")
+    @field_validator("max_steps", mode="before")
     @classmethod
-    def _step_cap(cls, value: int | None) -> int | None:
-        return None if value is None else step_cap(value)  # the bounds and words of --max-steps
+    def _step_cap(cls, value: object) -> int | None:
+        # step_cap sees the value as written, so "7" or true is refused as MCP run_task refuses it (pydantic's
+        # lax int would have read them as 7 and 1); the bounds and words of --max-steps
+        return None if value is None else step_cap(value)
 
 
 def load_tasks(path: Path, fmt: str = "auto", defaults: dict[str, Any] | None = None) -> list[BatchTask]:
