@@ -125,7 +125,7 @@ class Episode:
             return
         if is_terminal(decision.action):
             status, answer = outcome_of(decision.action)
-            self.answer = answer or self.answer
+            self.answer = self.secrets.redact(answer) or self.answer
             self._emit(record)
             self.end(*self._verified(status))
             return
@@ -217,9 +217,9 @@ class Episode:
             self.recorder.summary.actions.executed += 1
         record.timings["execute"] = time.perf_counter() - started
         record.pixels, record.note = outcome.pixels, item.note
-        record.detail = self.secrets.redact(outcome.detail) or ""
+        record.detail = self.secrets.redact_detail(outcome.detail, decision.action)
         if isinstance(decision.action, Answer):
-            self.answer = decision.action.text
+            self.answer = self.secrets.redact(decision.action.text)
         remember(self.history, item, self.s.profile)
         self._emit(record)
 
@@ -310,6 +310,8 @@ class Episode:
             if value:
                 setattr(record, field, self.secrets.redact(value))
         record.audit = [self.secrets.redact(line) or "" for line in record.audit]
+        if record.action is not None:  # what the model wrote as arguments (an answer, a typed text)
+            record.action = self.secrets.redact_tree(record.action)
 
     def _phase(self, index: int, phase: str) -> None:
         if self.s.hooks.on_phase is not None:

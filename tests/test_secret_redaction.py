@@ -6,11 +6,16 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
 
+from glmv_agent.actions import InputText
 from glmv_agent.oversight.redaction import base64_forms
 from glmv_agent.oversight.secrets import SecretStore
 from glmv_agent.types import Observation, Platform, WebElement
@@ -76,3 +81,41 @@ def test_the_log_filter_redacts_formatted_messages(caplog: pytest.LogCaptureFixt
     with caplog.at_level(logging.INFO):
         logger.info("sent %s as %s", quote(VALUE, safe=""), base64.b64encode(VALUE.encode()).decode())
     assert caplog.records[-1].getMessage() == f"sent {P} as {P}"
+
+
+def test_a_secret_the_model_writes_or_types_reaches_no_file_and_no_output(tmp_path: Path) -> None:
+    """The model types the secret by its placeholder, then writes the value itself into its answer: neither the
+    value nor its length appears in the run folder, the --json result or the terminal."""
+    value = "Hunter2Secret"
+    replies = [
+        'Memory: None\nReason: log in\nAction: {"action_type": "input_text", "text": "<secret>PW</secret>", '
+        '"box_2d": [[100,200,300,400]]}',
+        f'Memory: None\nReason: done\nAction: {{"action_type": "answer", "text": "logged in as aka {value}"}}',
+        'Memory: None\nReason: done\nAction: {"action_type": "status", "goal_status": "complete"}',
+    ]
+    script = tmp_path / "script.jsonl"
+    script.write_text("".join(json.dumps({"content": r}) + "\n" for r in replies), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "glmv_agent.cli", "run", "log in", "--platform", "mobile", "--model", "glm-4.5v",
+         "--fake-screen", "--replay", str(script), "--secret", f"PW={value}", "--out", str(tmp_path / "run"),
+         "--json"],
+        capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"}, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["answer"] == "logged in as aka <secret>PW</secret>"
+    files = [p for p in (tmp_path / "run").rglob("*") if p.is_file() and p.suffix in (".json", ".jsonl", ".html")]
+    assert {p.name for p in files} >= {"steps.jsonl", "summary.json", "report.html"}
+    for text in [done.stdout, done.stderr, *(p.read_text(encoding="utf-8") for p in files)]:
+        assert value not in text
+        assert f"{len(value)} characters" not in text
+    steps = [json.loads(line) for line in (tmp_path / "run" / "steps.jsonl").read_text().splitlines()]
+    assert steps[0]["action"]["text"] == P
+
+
+def test_a_typed_secret_does_not_give_its_length_away_in_the_step_detail() -> None:
+    typed = InputText(text=P, box_2d=[100, 200, 300, 400])
+    detail = f"tap at (540, 720), typed {len(VALUE)} characters '{VALUE}' via ADB Keyboard"
+    assert STORE.redact_detail(detail, typed) == f"tap at (540, 720), typed some characters '{P}' via ADB Keyboard"
+    plain = InputText(text="hello", box_2d=[100, 200, 300, 400])
+    assert STORE.redact_detail("typed 5 characters 'hello'", plain) == "typed 5 characters 'hello'"

@@ -20,6 +20,7 @@ from ..errors import ConfigError
 from ..types import Observation
 from .redaction import clipped_prefix, value_pattern
 
+_COUNT = re.compile(r"\b\d+ characters\b")  # a driver's "typed N characters"
 _PLACEHOLDER = re.compile(r"<secret>\s*([A-Za-z_][A-Za-z0-9_]*)\s*</secret>")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TEXT_FIELDS = ("text", "content")
@@ -120,6 +121,24 @@ class SecretStore:
 
         text = pattern.sub(swap, text)
         return self._redact_clipped(text, names) if "…" in text else text
+
+    def redact_detail(self, detail: str | None, action: Any) -> str:
+        """An outcome's detail for the record: values redacted and, when ``action`` typed a secret, the character
+        counts the drivers report ("typed 17 characters") hidden too: they would give the value's length away."""
+        text = self.redact(detail) or ""
+        typed_secret = any(isinstance(value := getattr(action, field, None), str) and _PLACEHOLDER.search(value)
+                           for field in TEXT_FIELDS)
+        return _COUNT.sub("some characters", text) if typed_secret else text
+
+    def redact_tree(self, value: Any) -> Any:
+        """:meth:`redact` applied to every string in ``value`` (dicts, lists and tuples walked, keys kept)."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, dict):
+            return {key: self.redact_tree(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.redact_tree(item) for item in value)
+        return value
 
     def _redact_clipped(self, text: str, names: list[str]) -> str:
         out, start = [], 0
