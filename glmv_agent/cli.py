@@ -12,10 +12,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
-from rich.console import Console
 
 from . import __version__
 from .agent import MAX_STEPS, Agent, AgentConfig, AgentHooks, EpisodeResult, step_cap
@@ -25,7 +24,7 @@ from .oversight.guard import Guard
 from .oversight.policy import Policy
 from .oversight.secrets import SecretStore
 from .profiles import MODELS, get_profile, profile_keys
-from .progress import LiveProgress
+from .progress import LiveProgress, make_console
 from .types import GenerationParams
 
 PLATFORM_MODULES = {
@@ -176,9 +175,17 @@ def _add_parse(sub: Any) -> None:
     parse.set_defaults(func=cmd_parse)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A usage error is one line on stderr and exit 2 (docs/api.md), without argparse's usage block: ``--help``
+    shows that. Subcommand parsers are of this class too (argparse makes them of the parent's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser(platform: str | None = None) -> argparse.ArgumentParser:
     """The whole command line; with ``platform``, commands that take platform flags show only that platform's."""
-    parser = argparse.ArgumentParser(prog="glmv-agent", description="GUI agents driven by GLM vision models.")
+    parser = OneLineParser(prog="glmv-agent", description="GUI agents driven by GLM vision models.")
     parser.add_argument("--version", action="version", version=f"glmv-agent {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for debug)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -325,7 +332,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         max_steps=args.max_steps, max_reasks=args.max_reasks, run_dir=args.out, write_report=not args.no_report,
         params=params,
     )
-    console = Console(stderr=True, highlight=False) if args.json else None  # stdout holds only the JSON
+    console = make_console(stderr=True) if args.json else None  # stdout holds only the JSON
     with signals_as_interrupts(), LiveProgress(console) as progress, make_environment(args, progress) as environment:
         hooks = AgentHooks(on_step=progress.step, on_phase=progress.phase)
         agent = Agent(profile, backend, environment, config, hooks=hooks, guard=_guard(args, progress),

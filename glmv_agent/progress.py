@@ -16,11 +16,19 @@ _CHOICES = escape("[y]es/[n]o/[s]top")
 _PHASES = {"observe": "looking at the screen", "generate": "waiting for the model", "execute": "acting"}
 
 
+def make_console(stderr: bool = False) -> Console:
+    """The CLI's console: wraps lines to a terminal's width, but writes each line whole when the output goes to a
+    file or a pipe (rich would wrap it at 80 columns, and step lines could no longer be grepped)."""
+    console = Console(stderr=stderr, highlight=False)
+    console.soft_wrap = not console.is_terminal
+    return console
+
+
 class LiveProgress:
     """Use as a context manager around Agent.run; pass .phase, .step and .ask to the agent."""
 
     def __init__(self, console: Console | None = None) -> None:
-        self.console = console or Console(highlight=False)
+        self.console = console or make_console()
         self._status: Any = None
         self.tokens = 0
 

@@ -108,7 +108,16 @@ def test_help_shows_no_empty_defaults_and_only_the_chosen_platform() -> None:
 
 def test_a_flag_of_another_platform_is_refused() -> None:
     done = cli("run", "t", "--platform", "mobile", "--url", "example.com", "--replay", "x")
-    assert done.returncode == 2 and "--url" in done.stderr
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "--url" in done.stderr  # one line, no usage
+
+
+def test_piped_output_keeps_each_step_on_one_line(tmp_path: Path) -> None:
+    long_answer = GLM.format(action='"answer", "text": "' + "the network is called HomeNet-5G " * 6 + '"')
+    done = run(tmp_path, CLICK, long_answer, DONE)
+    assert done.returncode == 0, done.stderr
+    steps = [line for line in done.stdout.splitlines() if line.startswith("step")]
+    assert len(steps) == 3 and all("tokens" in line for line in steps), done.stdout  # not wrapped at 80 columns
+    assert max(len(line) for line in steps) > 100
 
 
 def _tasks(tmp_path: Path, *scripts: list[str]) -> Path:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..errors import GlmvError
+from ..progress import make_console
 from .events import Answered, Ended, Held, PanelEvent, Routed, Stepped
 from .session import AssistantSession
 
@@ -22,7 +23,7 @@ _ROUTES = {"task": "task: the agent acts", "question": "question: answered by lo
 class TerminalChat:
     def __init__(self, session: AssistantSession, console: Console | None = None) -> None:
         self.session = session
-        self.console = console or Console(highlight=False)
+        self.console = console or make_console()
 
     def run(self) -> int:
         """Read messages until end of input; returns the exit code (0)."""

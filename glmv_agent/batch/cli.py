@@ -119,15 +119,15 @@ def _builder(args: argparse.Namespace) -> Any:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.progress import Progress
 
     from ..cli import require_endpoint
+    from ..progress import make_console
 
     tasks = shard(load_tasks(args.tasks, args.format, _defaults(args)), args.shard)
     if not args.replay and not getattr(args, "local", None) and any(not task.replay for task in tasks):
         require_endpoint(args)
-    console = Console(highlight=False)
+    console = make_console()
     devices = getattr(args, "device_list", None)
     with Progress(console=console) as progress:
         bar = progress.add_task("episodes", total=len(tasks))

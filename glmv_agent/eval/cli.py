@@ -78,11 +78,10 @@ def _settings(args: argparse.Namespace, tasks: list[str]) -> Any:
 
 
 def cmd_miniwob(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
+    from ..progress import make_console
     from .miniwob import available_tasks, pages_root, select_tasks
 
-    console = Console(highlight=False)
+    console = make_console()
     names = available_tasks(pages_root())
     if args.list:
         console.print(" ".join(names), markup=False)
