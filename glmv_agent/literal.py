@@ -138,7 +138,7 @@ class _Reader:
     def unclosed(self, what: str) -> UnfinishedAction:
         if self.end < len(self.text):
             return UnfinishedAction(f"{what} runs past {MAX_INPUT} characters")
-        return UnfinishedAction(f"{what} is not closed before the end of the text")
+        return UnfinishedAction(f"{what} is not closed before the end of the text: the reply may be cut")
 
     def expect(self, char: str) -> None:
         if self.peek() != char:
@@ -272,10 +272,9 @@ class _Reader:
             elif self.peek() not in (")", ""):
                 raise ParseError(f"expected ',' or ')' in {match.group()}(...) at position {self.pos}, "
                                  f"found {self.found()}")
-        if self.peek() == ")":
-            self.pos += 1
-        elif self.end < len(self.text):  # a missing final ')' is tolerated only where the text ends
-            raise self.unclosed(f"{match.group()}(")
+        if self.peek() != ")":  # the text ends first: the cut may have taken an argument (message="...")
+            raise self.unclosed(f"'{match.group()}('")
+        self.pos += 1
         return Call(match.group(), args, kwargs, start, self.pos)
 
 
@@ -304,7 +303,8 @@ def read_literal(text: str, start: int = 0) -> tuple[Any, int]:
 
 
 def read_call(text: str, start: int = 0) -> Call:
-    """Read ``name(arg, key=value, ...)`` at ``start``. A missing final ')' is tolerated at the end of the text."""
+    """Read ``name(arg, key=value, ...)`` at ``start``. Raises ParseError; UnfinishedAction when the text ends
+    before the call's ``)``."""
     return _twice(_Reader.call, text, start, _Budget())
 
 

@@ -28,7 +28,7 @@ REQUIRED_KINDS = {
     "section words inside Type's brackets", "action cut off after one the reasoning quotes",
     "an action quoted inside the action's text", "action cut off after an action its text quotes",
     "an action quoted after the action", "memory label and an action quoted before the action",
-    "a next turn made up after a stop token",
+    "a next turn made up after a stop token", "action cut before its closing mark",
 }
 
 

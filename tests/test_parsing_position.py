@@ -9,15 +9,19 @@ import json
 from pathlib import Path
 
 import pytest
+from test_mobile_support import key_fixture, make_env
 
 from glmv_agent.agent import Agent, AgentConfig
 from glmv_agent.backends.openai_backend import EndpointConfig, OpenAIBackend
+from glmv_agent.environments.android.sim.device import SimulatedPhone
 from glmv_agent.errors import ParseError, ThinkingCut
 from glmv_agent.parsing import parse_completion
 from glmv_agent.profiles import get_profile
 from glmv_agent.testing import FakeEnvironment
 from glmv_agent.types import Completion, Platform
 from tests.support import FakeOpenAIServer, Reply
+
+key = key_fixture()
 
 QUOTED_BEFORE = [  # the thought quotes a readable action; the real one after it is not readable
     ("glm-4.5v/web", "Thought: Action: Click [1] failed.\nAction: Type [3"),
@@ -172,3 +176,72 @@ def test_the_reply_ends_at_a_stop_token_and_a_next_turn_made_up_after_it_is_not_
 def test_a_stop_token_inside_the_thinking_ends_the_reply_there() -> None:
     with pytest.raises(ThinkingCut):
         get_profile("glm-4.5v/web").parse("<think>maybe<|user|>x</think>Thought: t\nAction: Click [3]")
+
+
+# --- a call cut off before its closing mark is never executed ------------------------------------------------------
+# The cut may remove an argument the model was still writing (AutoGLM's message="..." that marks a sensitive tap),
+# so a call without its ')' (a dict without its '}', a web label or argument without its ']') is a ParseError.
+
+CUT_BEFORE_CLOSE = [
+    ("autoglm-phone/mobile", 'do(action="Tap", element=[500,300]'),
+    ("autoglm-phone/mobile", '<think>t</think><answer>do(action="Tap", element=[500,300], message="确认支付"'),
+    ("autoglm-phone/mobile", 'do(action="Type", text="hello"'),
+    ("autoglm-phone/mobile", 'finish(message="done"'),
+    ("autoglm-phone/mobile", 'Tapping it.\naction="Back"'),  # its do( lost too
+    ("glm-4.5v/desktop", "type(content='hello world'"),
+    ("glm-4.5v/desktop", "Explanation.\n<|begin_of_box|>left_click(start_box='[1,2]'"),
+    ("glm-4.1v/desktop", "WAIT( "),
+    ("glm-4.5v/mobile", 'Memory: None\nReason: r\nAction: {"action_type": "navigate_back"'),
+    ("glm-4.1v/mobile", 'Action: <|begin_of_box|>{"action_type": "click", "box_2d": [[1,2,3,4]]'),
+    ("glm-4.5v/web", "Thought: t\nAction: Click [3"),
+    ("glm-4.1v/web", "<answer>Thought: t\nAction: <|begin_of_box|>Type [12 "),
+    ("glm-4.5v/web", "Thought: t\nAction: Scroll [3]; [down"),
+    ("glm-4.5v/web", "Thought: t\nAction: Scroll [WINDOW"),
+]
+
+
+@pytest.mark.parametrize(("key", "text"), CUT_BEFORE_CLOSE)
+def test_an_action_cut_before_its_closing_mark_is_a_parse_error_that_says_the_reply_may_be_cut(key: str,
+                                                                                            text: str) -> None:
+    for finish_reason in ("stop", "length"):
+        with pytest.raises(ParseError, match="the reply may be cut"):
+            parse_completion(get_profile(key), Completion(text=text, finish_reason=finish_reason))
+
+
+@pytest.mark.parametrize(("key", "text"), [
+    ("glm-4.5v/desktop", "<|begin_of_box|>left_click(start_box='[1,2]'<|end_of_box|>\nMemory:\n[]"),
+    ("glm-4.1v/desktop", "left_click(start_box='[1,2]'\nMemory:\n[]"),
+    ("autoglm-phone/mobile", '<answer>do(action="Tap", element=[500,300]</answer>'),
+    ("glm-4.5v/web", "Thought: t\nAction: <|begin_of_box|>Click [3<|end_of_box|>\nMemory_Updated: {}"),
+    ("glm-4.5v/web", "Thought: t\nAction: Scroll [3]; [down\nMemory_Updated: {}"),
+])
+def test_a_closing_mark_missing_before_the_box_or_the_memory_is_a_parse_error(key: str, text: str) -> None:
+    """The model closed the box (or wrote on) without closing the call: malformed rather than cut, refused all the
+    same."""
+    with pytest.raises(ParseError):
+        get_profile(key).parse(text)
+
+
+def test_a_boxed_call_with_its_closing_paren_is_the_action() -> None:
+    decision = get_profile("glm-4.5v/desktop").parse("<|begin_of_box|>left_click(start_box='[1,2]')<|end_of_box|>")
+    assert decision.action.wire() == {"type": "left_click", "start_box": [1, 2]}
+    assert decision.action_text == "left_click(start_box='[1,2]')"
+
+
+def test_end_to_end_an_autoglm_tap_cut_before_its_paren_never_reaches_the_phone(key: Path, tmp_path: Path) -> None:
+    script = [Reply(content='<think>pay</think><answer>do(action="Tap", element=[500,300]', finish_reason="length"),
+              Reply(content='<think>pay</think><answer>do(action="Tap", element=[500,300]'),
+              Reply(content='<think>stop</think><answer>finish(message="not paid")</answer>')]
+    with SimulatedPhone() as phone, FakeOpenAIServer(script) as server:
+        env = make_env(phone, key)
+        backend = OpenAIBackend(EndpointConfig(base_url=server.base_url, model="autoglm", max_retries=0))
+        agent = Agent(get_profile("autoglm-phone/mobile", lang="en"), backend, env,
+                      AgentConfig(max_steps=5, run_dir=tmp_path / "run", write_report=False))
+        result = agent.run("pay the bill")
+        env.close()
+    assert (result.status, result.answer) == ("complete", "not paid"), result.error
+    assert phone.state.taps == []
+    steps = [json.loads(line) for line in (result.run_dir / "steps.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [s["error_kind"] for s in steps] == ["parse", "parse", None]
+    assert all("the reply may be cut" in s["error"] for s in steps[:2])
+    assert "max_tokens" in steps[0]["error"] and "max_tokens" not in steps[1]["error"]

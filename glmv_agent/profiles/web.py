@@ -40,9 +40,12 @@ _VERBS = {"click": "Click", "type": "Type", "scroll": "Scroll", "answer": "ANSWE
           "wait": "Wait", "bing": "Bing", "google": "Bing"}
 _LABEL = re.compile(r"[ \t]*(?:\[[ \t]*(\d+)[ \t]*\]|(\d+))")  # an opened '[' must close: 'Click [1' may be cut
 _SEP = re.compile(r"[ \t]*(?:[;；,:：][ \t]*)?")
-_SCROLL = re.compile(
-    r"[ \t]*(?:\[[ \t]*)?(\d+|window)[ \t]*(?:\][ \t]*)?[;；,][ \t]*(?:\[[ \t]*)?(up|down)\b[ \t]*\]?", re.IGNORECASE
+_SCROLL = re.compile(  # each argument bracketed ('[3]', '[down]') or bare ('3', 'down'); an opened '[' must close
+    r"[ \t]*(?:\[[ \t]*(\d+|window)[ \t]*\]|(\d+|window))[ \t]*[;；,][ \t]*(?:\[[ \t]*(up|down)[ \t]*\]|(up|down)\b)",
+    re.IGNORECASE,
 )
+# How far from the end of the text an action whose '[' never closed is taken as cut there (a label, a direction).
+_CUT_REACH = 64
 _BRACKET = re.compile(r"[\[\]]")
 # Another bracketed argument right after an action's own (a separator, or a box close, between them at most).
 _SURPLUS = re.compile(r"[ \t]*(?:" + BOX_CLOSE.pattern + r"[ \t]*)?(?:[;；,:：][ \t]*)?\[", re.IGNORECASE)
@@ -80,7 +83,8 @@ def _bracketed(text: str, pos: int) -> tuple[str, int]:
     line_end = text.find("\n", pos, limit)
     close = text.rfind("]", pos + 1, line_end if line_end >= 0 else limit)
     if close < 0:  # everything after it may be its text
-        raise UnfinishedAction(f"the text in [...] is not closed with ']': {clip(text[pos : pos + 80])}")
+        raise UnfinishedAction(f"the text in [...] is not closed with ']' before the end of the text: the reply may "
+                               f"be cut: {clip(text[pos : pos + 80])}")
     return _unboxed(text[pos + 1 : close]), close + 1
 
 
@@ -110,7 +114,8 @@ def _answer(text: str, pos: int) -> tuple[dict[str, Any], int]:
             return {"content": strip_boxes(text[opened.end() : closed.start()])}, closed.end()
         section = _SECTION.search(text, opened.end(), min(len(text), opened.end() + MAX_CONTENT))
         if not section:  # the text ends inside <content>: the answer may be cut
-            raise UnfinishedAction("the answer's <content> is not closed with </content>")
+            raise UnfinishedAction("the answer's <content> is not closed with </content> before the end of the text: "
+                                   "the reply may be cut")
         return {"content": strip_boxes(text[opened.end() : section.start()])}, section.start()
     content, end = _argument(text, pos, to_section_end=True)
     return {"content": content}, end
@@ -131,11 +136,11 @@ def _scroll(text: str, pos: int) -> tuple[dict[str, Any], int]:
     match = _SCROLL.match(text, pos)
     if not match:
         raise ParseError(f"expected Scroll [n or WINDOW]; [up or down]: {clip(text[pos : pos + 80])}")
-    target = match.group(1)
+    target, direction = match.group(1) or match.group(2), match.group(3) or match.group(4)
     if len(target) > 9:
         raise ParseError(f"{clip(target, 20)} is not an element label")
     where = "WINDOW" if target.lower() == "window" else int(target)
-    return {"target": where, "direction": match.group(2).lower()}, match.end()
+    return {"target": where, "direction": direction.lower()}, match.end()
 
 
 def _click(text: str, pos: int) -> tuple[dict[str, Any], int]:
@@ -173,8 +178,25 @@ def _read(text: str, pos: int) -> tuple[Any, int]:
             f"not a set-of-marks action (Click [n], Type [n]; [text], Scroll, ANSWER...): {clip(text[pos : pos + 200])}"
         )
     name = _VERBS[re.sub(r"[ \t]", "", verb.group(1).lower())]
-    args, end = _ARGS[name](text, verb.end()) if name in _ARGS else ({}, verb.end())
+    try:
+        args, end = _ARGS[name](text, verb.end()) if name in _ARGS else ({}, verb.end())
+    except UnfinishedAction:
+        raise
+    except ParseError:
+        if _cut_inside_bracket(text, verb.end()):
+            raise UnfinishedAction(f"{name} {clip(text[verb.end() :].strip(), 40)}: the '[' is not closed before "
+                                   "the end of the text: the reply may be cut") from None
+        raise
     return build_action({"space": "web", "type": name, **args}), end
+
+
+def _cut_inside_bracket(text: str, pos: int) -> bool:
+    """True when the text from ``pos`` (an action's arguments that did not read) ends on its line, soon, inside a
+    ``[`` that never closed (``Click [3``, ``Scroll [3]; [do``) and no box was closed after it."""
+    if len(text) - pos > _CUT_REACH or "\n" in text[pos:].rstrip():
+        return False
+    rest = text[pos:]
+    return rest.rfind("[") > rest.rfind("]") and not BOX_CLOSE.search(rest)
 
 
 def parse_action_line(line: str):  # noqa: ANN201 - returns an Action

@@ -7,7 +7,7 @@ cover the trained layouts (glm-41v/45v-agent-protocol.md, Open-AutoGLM) and the 
 glm-output-format.md plus the fault kinds of issue 12, and replies whose real action is cut off while another one
 is quoted in the reasoning or inside its own text (a parse error, never the quoted action), and replies that quote
 another action after the real one (in the memory section, a note, after ``</answer>``, in a next turn made up
-after a stop token). Deterministic;
+after a stop token), and replies that end inside the action before its closing mark. Deterministic;
 ``python -m tests.corpus.generate`` rewrites the file and tests/test_parsing_corpus.py checks it is current.
 """
 
@@ -231,17 +231,26 @@ def _next_turn(p: str, rng: random.Random) -> Case:
                 {"action": wire})
 
 
+def _cut_before_close(p: str, rng: random.Random) -> Case:
+    cut = g.cut_before_close(p, rng)
+    full = envelope(p, rng.choice(THINKING), g.layout(p, cut, rng), rng)
+    return case("action cut before its closing mark", full[: full.rindex(cut) + len(cut)], {"error": "parse"},
+                finish_reason=rng.choice(["length", "stop"]))
+
+
 # Kinds added after the first corpus: generated after it, so the earlier cases keep their ids and text.
 LATER_KINDS: list[Callable[[str, random.Random], Case]] = [_cut_after_quoted, _quoting, _quoting_cut]
 # Added after those, the same way: nothing written after the action supplies it.
 AFTER_KINDS: list[Callable[[str, random.Random], Case]] = [_quoted_after, _memory_mentioned]
 STOP_KINDS: list[Callable[[str, random.Random], Case]] = [_next_turn]
+# Then: a call, dict or bracket the reply ends inside before its closing mark is never executed.
+CLOSE_KINDS: list[Callable[[str, random.Random], Case]] = [_cut_before_close]
 
 
 def generate() -> list[Case]:
     rng = random.Random(SEED)
     cases: list[Case] = []
-    for kinds in (KINDS, LATER_KINDS, AFTER_KINDS, STOP_KINDS):
+    for kinds in (KINDS, LATER_KINDS, AFTER_KINDS, STOP_KINDS, CLOSE_KINDS):
         for profile in PROFILES:
             for make in kinds:
                 for _ in range(PER_KIND):

@@ -239,6 +239,20 @@ def cut_point(action_text: str) -> int:
     return min(openers) + 1 if openers else max(1, len(action_text) // 2)
 
 
+def cut_before_close(profile: str, rng: random.Random) -> str:
+    """An action as written up to just before its closing mark (``)``, ``}``, a web ``]`` or ``</content>``); for
+    AutoGLM sometimes a sensitive tap cut before its ``message="..."``, the argument the cut would lose."""
+    if _grammar(profile) == "autoglm" and rng.random() < 0.5:
+        x, y = _point(rng)
+        return f'do(action="Tap", element=[{x},{y}]'
+    while True:
+        text = action(profile, rng)[0]
+        if text.endswith("</content>"):
+            return text[: -len("</content>")]
+        if text.endswith((")", "]", "}")):
+            return text[:-1]
+
+
 def quoted_action(profile: str, rng: random.Random, escaped: bool) -> tuple[str, Wire]:
     """An action whose free-text argument holds quotes, written escaped or bare."""
     grammar = _grammar(profile)
