@@ -29,6 +29,7 @@ REQUIRED_KINDS = {
     "an action quoted inside the action's text", "action cut off after an action its text quotes",
     "an action quoted after the action", "memory label and an action quoted before the action",
     "a next turn made up after a stop token", "action cut before its closing mark",
+    "brackets nested in the typed text", "typed text whose bracket never closes",
 }
 
 

@@ -59,7 +59,8 @@ def test_e_surrogate_pairs_decode_as_json_loads_does() -> None:
 # test process does not fail them.
 HOSTILE_UNITS = [" ", "<", "|", "<|", "< |", "{", "[", "\\", '"', "'", "do(", "Action: ", "Memory ", "Type [1]; [",
                  "<think>", "</think>", '{"action_type": "', "type(content='", "\\u", "9", "Scroll ", "<\n", ")",
-                 "WAIT()\nMemory: [", 'Action: Wait\nMemory_Updated: {"a": "', "Action: Click [", "Scroll [1]; ["]
+                 "WAIT()\nMemory: [", 'Action: Wait\nMemory_Updated: {"a": "', "Action: Click [", "Scroll [1]; [",
+                 "Type [1]; [a ["]
 
 
 @pytest.mark.parametrize("unit", HOSTILE_UNITS)

@@ -206,12 +206,11 @@ def test_d_a_memory_word_inside_the_typed_text_is_typed_not_memory() -> None:
     assert decision.action.wire() == {"type": "type", "content": "Memory: 16GB"} and decision.memory == "[1]"
 
 
-@pytest.mark.parametrize("content", ["Memory: 16GB", "Action: Click [5]", "Observation: fine", "a [b",
+@pytest.mark.parametrize("content", ["Memory: 16GB", "Action: Click [5]", "Observation: fine", "a [b] c",
                                      "Memory_Updated: {}"])
 def test_d_webvoyager_types_exactly_the_bracketed_text(content: str) -> None:
+    """Nesting counted; an unbalanced '[' is refused (tests/test_parsing_position.py)."""
     text = f"Thought: t\nAction: Type [3]; [{content}] and these words are not typed\nMemory_Updated: {{\"k\": 1}}"
-    if content.count("[") != content.count("]"):
-        text = text.replace(" and these", "\nand these")  # an unbalanced bracket ends at the line's last ']'
     decision = parse("glm-4.5v/web", text)
     assert decision.action.wire() == {"type": "Type", "label": 3, "content": content}
     assert decision.memory == '{"k": 1}' and decision.thought == "t"

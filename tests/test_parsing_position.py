@@ -245,3 +245,44 @@ def test_end_to_end_an_autoglm_tap_cut_before_its_paren_never_reaches_the_phone(
     assert [s["error_kind"] for s in steps] == ["parse", "parse", None]
     assert all("the reply may be cut" in s["error"] for s in steps[:2])
     assert "max_tokens" in steps[0]["error"] and "max_tokens" not in steps[1]["error"]
+
+
+# --- the web typed text is the bracketed content, nesting counted -------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "Thought: t\nAction: Type [3]; [a [b] c",
+    "Thought: t\nAction: Type [3]; [hello [world]",
+    "Thought: t\nAction: Type [3]; [hello [world]\nMemory_Updated: {}",
+    "Thought: t\nAction: <|begin_of_box|>Type [3]; [[draft] notes<|end_of_box|>\nMemory_Updated: {}",
+    "Thought: t\nAction: Key; [[Enter]",
+    "Thought: t\nAction: ANSWER; [it is [5] or",
+])
+def test_a_web_bracket_whose_nesting_never_closes_is_a_parse_error_and_nothing_is_typed(text: str) -> None:
+    for finish_reason in ("stop", "length"):
+        with pytest.raises(ParseError, match="not closed"):
+            parse_completion(get_profile("glm-4.5v/web"), Completion(text=text, finish_reason=finish_reason))
+
+
+@pytest.mark.parametrize(("text", "typed"), [
+    ("Thought: t\nAction: Type [3]; [a [b] c]\nMemory_Updated: {}", "a [b] c"),
+    ("Thought: t\nAction: Type [3]; [[draft] notes]", "[draft] notes"),
+    ("Thought: t\nAction: Type [3]; [a [b [c]] d] not typed\nMemory_Updated: {}", "a [b [c]] d"),
+    ("Thought: t\nAction: Type [3]; [line [one]\nline two]", "line [one]\nline two"),
+])
+def test_the_web_typed_text_is_the_bracketed_content_nesting_counted(text: str, typed: str) -> None:
+    assert get_profile("glm-4.5v/web").parse(text).action.wire() == {"type": "Type", "label": 3, "content": typed}
+
+
+def test_end_to_end_a_web_type_with_an_unclosed_nested_bracket_types_nothing(tmp_path: Path) -> None:
+    script = [Reply(content="Thought: t\nAction: Type [3]; [a [b] c\nMemory_Updated: {}"),
+              Reply(content="Thought: t\nAction: Type [3]; [a [b] c]\nMemory_Updated: {}"),
+              Reply(content="Thought: t\nAction: ANSWER; <content>typed</content>\nMemory_Updated: {}")]
+    env = FakeEnvironment(platform=Platform.WEB, size=(1280, 800))
+    with FakeOpenAIServer(script) as server:
+        backend = OpenAIBackend(EndpointConfig(base_url=server.base_url, model="glm-test", max_retries=0))
+        agent = Agent(get_profile("glm-4.5v/web"), backend, env, AgentConfig(run_dir=tmp_path / "run"))
+        result = agent.run("type it")
+    assert (result.status, result.answer) == ("complete", "typed")
+    assert [wire for _, _, wire in env.executed] == [{"type": "Type", "label": 3, "content": "a [b] c"}]
+    first = json.loads((result.run_dir / "steps.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert first["error_kind"] == "parse" and "not closed" in first["error"]

@@ -73,19 +73,18 @@ def _label(text: str, pos: int) -> tuple[int, int]:
 
 
 def _bracketed(text: str, pos: int) -> tuple[str, int]:
-    """Exactly the content of the ``[...]`` opening at ``pos`` and the position after its ``]``: the matching one
-    (nesting counted), else the last one on the line."""
+    """Exactly the content of the ``[...]`` opening at ``pos`` and the position after its matching ``]`` (nesting
+    counted: ``[a [b] c]`` holds ``a [b] c``). Raises UnfinishedAction when it never closes (``[a [b] c``): typing
+    part of the text would not be what the model wrote, and everything after it may be its text."""
     depth, limit = 0, min(len(text), pos + MAX_CONTENT)
     for match in _BRACKET.finditer(text, pos, limit):
         depth += 1 if match.group() == "[" else -1
         if depth == 0:
             return _unboxed(text[pos + 1 : match.start()]), match.end()
-    line_end = text.find("\n", pos, limit)
-    close = text.rfind("]", pos + 1, line_end if line_end >= 0 else limit)
-    if close < 0:  # everything after it may be its text
-        raise UnfinishedAction(f"the text in [...] is not closed with ']' before the end of the text: the reply may "
-                               f"be cut: {clip(text[pos : pos + 80])}")
-    return _unboxed(text[pos + 1 : close]), close + 1
+    if limit < len(text):
+        raise UnfinishedAction(f"the text in [...] runs past {MAX_CONTENT:,} characters without its ']'")
+    raise UnfinishedAction(f"the text in [...] is not closed with ']' (nesting counted) before the end of the text: "
+                           f"the reply may be cut: {clip(text[pos : pos + 80])}")
 
 
 def _argument(text: str, pos: int, to_section_end: bool = False) -> tuple[str, int]:

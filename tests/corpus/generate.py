@@ -7,7 +7,8 @@ cover the trained layouts (glm-41v/45v-agent-protocol.md, Open-AutoGLM) and the 
 glm-output-format.md plus the fault kinds of issue 12, and replies whose real action is cut off while another one
 is quoted in the reasoning or inside its own text (a parse error, never the quoted action), and replies that quote
 another action after the real one (in the memory section, a note, after ``</answer>``, in a next turn made up
-after a stop token), and replies that end inside the action before its closing mark. Deterministic;
+after a stop token), replies that end inside the action before its closing mark, and web typed text with nested
+brackets (closed, or an outer one that never closes). Deterministic;
 ``python -m tests.corpus.generate`` rewrites the file and tests/test_parsing_corpus.py checks it is current.
 """
 
@@ -238,6 +239,18 @@ def _cut_before_close(p: str, rng: random.Random) -> Case:
                 finish_reason=rng.choice(["length", "stop"]))
 
 
+def _nested(p: str, rng: random.Random) -> Case:
+    action, wire = g.nested_type(rng, closed=True)
+    return case("brackets nested in the typed text", envelope(p, rng.choice(THINKING), g.layout(p, action, rng), rng),
+                {"action": wire})
+
+
+def _nested_unclosed(p: str, rng: random.Random) -> Case:
+    action, _ = g.nested_type(rng, closed=False)
+    return case("typed text whose bracket never closes", envelope(p, rng.choice(THINKING), g.layout(p, action, rng),
+                rng), {"error": "parse"})
+
+
 # Kinds added after the first corpus: generated after it, so the earlier cases keep their ids and text.
 LATER_KINDS: list[Callable[[str, random.Random], Case]] = [_cut_after_quoted, _quoting, _quoting_cut]
 # Added after those, the same way: nothing written after the action supplies it.
@@ -245,13 +258,17 @@ AFTER_KINDS: list[Callable[[str, random.Random], Case]] = [_quoted_after, _memor
 STOP_KINDS: list[Callable[[str, random.Random], Case]] = [_next_turn]
 # Then: a call, dict or bracket the reply ends inside before its closing mark is never executed.
 CLOSE_KINDS: list[Callable[[str, random.Random], Case]] = [_cut_before_close]
+# Then, for the web grammar only: the typed text is the bracketed content, nesting counted.
+NEST_KINDS: list[Callable[[str, random.Random], Case]] = [_nested, _nested_unclosed]
+WEB = tuple(p for p in PROFILES if p.endswith("/web"))
 
 
 def generate() -> list[Case]:
     rng = random.Random(SEED)
     cases: list[Case] = []
-    for kinds in (KINDS, LATER_KINDS, AFTER_KINDS, STOP_KINDS, CLOSE_KINDS):
-        for profile in PROFILES:
+    groups = [(kinds, PROFILES) for kinds in (KINDS, LATER_KINDS, AFTER_KINDS, STOP_KINDS, CLOSE_KINDS)]
+    for kinds, profiles in [*groups, (NEST_KINDS, WEB)]:
+        for profile in profiles:
             for make in kinds:
                 for _ in range(PER_KIND):
                     item = make(profile, rng)

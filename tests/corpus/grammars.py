@@ -253,6 +253,18 @@ def cut_before_close(profile: str, rng: random.Random) -> str:
             return text[:-1]
 
 
+NESTED = ["a [b] c", "[draft] notes", "see [1] and [2]", "x [1 [2]] y", "标签 [重要]"]
+
+
+def nested_type(rng: random.Random, closed: bool) -> tuple[str, Wire | None]:
+    """A web Type whose text holds brackets: the outer one closed (wire: the text, nesting counted), or not closed
+    while an inner one is (no wire: nothing may be typed)."""
+    label, text = rng.randint(0, 60), rng.choice(NESTED)
+    if closed:
+        return f"Type [{label}]; [{text}]", {"type": "Type", "label": label, "content": text}
+    return f"Type [{label}]; [{text}", None
+
+
 def quoted_action(profile: str, rng: random.Random, escaped: bool) -> tuple[str, Wire]:
     """An action whose free-text argument holds quotes, written escaped or bare."""
     grammar = _grammar(profile)
