@@ -193,17 +193,27 @@ def parse_completion(profile: PromptProfile, completion: Completion) -> Decision
     reasoning's tail. Otherwise the reasoning goes back inside ``<think>`` (:meth:`Completion.full_text`), so a
     reply stopped inside its thinking raises ThinkingCut. A ParseError on a reply the server stopped at max_tokens
     says so.
+
+    A reply stopped at max_tokens (``finish_reason == "length"``) still gives its action when the action ends with
+    its own closing mark (``)``, ``}``, ``]``, ``</content>``, a closed box): it was written whole before the cut,
+    which fell in what follows it. An action whose last argument only the end of the text ended
+    (:attr:`Decision.open_end`: web ``Type [5]; hel``) may be cut itself, and is a ParseError.
     """
+    cut = completion.finish_reason == "length"
     try:
         if completion.answer_in_reasoning():
             return profile.parse(completion.reasoning or "", tail=True)
-        return profile.parse(completion.full_text())
+        decision = profile.parse(completion.full_text())
     except ThinkingCut:
         raise
     except ParseError as exc:
-        if completion.finish_reason == "length":
+        if cut:
             raise ParseError(f"{exc} (the reply was cut off at the max_tokens limit)") from None
         raise
+    if cut and decision.open_end:
+        raise ParseError(f"the action {clip(decision.action_text, 80)} runs to the end of a reply that was cut off at "
+                         "the max_tokens limit, so its last argument may be cut; nothing was executed")
+    return decision
 
 
 def build_action(data: dict[str, object]) -> Action:

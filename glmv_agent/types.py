@@ -146,6 +146,9 @@ class Decision(BaseModel):
     action_text: str = ""  # the action as the model wrote it (box markers removed)
     answer_text: str = ""  # the visible answer without think part and box markers (history material)
     raw: str = ""
+    # Only the end of the reply ended the action's last argument (web's unbracketed text, label or direction):
+    # a reply the server stopped at max_tokens may have cut it (parsing.parse_completion refuses it then).
+    open_end: bool = False
 
 
 class HistoryItem(BaseModel):

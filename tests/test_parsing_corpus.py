@@ -30,6 +30,8 @@ REQUIRED_KINDS = {
     "an action quoted after the action", "memory label and an action quoted before the action",
     "a next turn made up after a stop token", "action cut before its closing mark",
     "brackets nested in the typed text", "typed text whose bracket never closes",
+    "length stop after a complete action", "unbracketed last argument, the model stopped",
+    "unbracketed last argument at a length stop",
 }
 
 

@@ -286,3 +286,57 @@ def test_end_to_end_a_web_type_with_an_unclosed_nested_bracket_types_nothing(tmp
     assert [wire for _, _, wire in env.executed] == [{"type": "Type", "label": 3, "content": "a [b] c"}]
     first = json.loads((result.run_dir / "steps.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert first["error_kind"] == "parse" and "not closed" in first["error"]
+
+
+# --- a reply the server stopped at max_tokens (finish_reason "length") ---------------------------------------------
+# An action that ends with its own closing mark was written whole before the cut, which fell in what follows it (the
+# memory section, </answer>): it is what the model meant. A web argument that only the end of the text ends
+# (unbracketed text, label or direction) may itself be cut.
+
+COMPLETE_BEFORE_THE_CUT = [
+    ("autoglm-phone/mobile", '<think>t</think><answer>do(action="Tap", element=[1,2])', {"type": "Tap", "element": [1, 2]}),
+    ("glm-4.5v/desktop", "<|begin_of_box|>left_click(start_box='[1,2]')<|end_of_box|>\nMemory:\n[{\"a\": ",
+     {"type": "left_click", "start_box": [1, 2]}),
+    ("glm-4.5v/mobile", 'Memory: None\nReason: r\nAction: {"action_type": "navigate_back"}', {"type": "navigate_back"}),
+    ("glm-4.5v/web", 'Thought: t\nAction: Type [5]; [x]\nMemory_Updated: {"a": "', TYPE_5),
+    ("glm-4.5v/web", "Thought: t\nAction: Type [5]; x\nMemory_Updated: {", TYPE_5),
+    ("glm-4.5v/web", "Thought: t\nAction: <|begin_of_box|>Type [5]; x<|end_of_box|>", TYPE_5),
+    ("glm-4.5v/web", "Thought: t\nAction: ANSWER; <content>done</content>", {"type": "ANSWER", "content": "done"}),
+    ("glm-4.5v/web", "Thought: t\nAction: Wait", {"type": "Wait"}),
+]
+
+
+@pytest.mark.parametrize(("key", "text", "expected"), COMPLETE_BEFORE_THE_CUT)
+def test_an_action_complete_before_a_length_stop_is_the_action(key: str, text: str, expected: dict) -> None:
+    completion = Completion(text=text, finish_reason="length")
+    assert parse_completion(get_profile(key), completion).action.wire() == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Thought: t\nAction: Type [5]; hello wor", {"type": "Type", "label": 5, "content": "hello wor"}),
+    ("Thought: t\nAction: <|begin_of_box|>Type [5]; hello wor", {"type": "Type", "label": 5, "content": "hello wor"}),
+    ("Thought: t\nAction: ANSWER; The price is 2", {"type": "ANSWER", "content": "The price is 2"}),
+    ("Thought: t\nAction: Click 1", {"type": "Click", "label": 1}),
+    ("Thought: t\nAction: Key; Ent", {"type": "Key", "key": "Ent"}),
+    ("Thought: t\nAction: Scroll [3]; down", {"type": "Scroll", "target": 3, "direction": "down"}),
+])
+def test_a_web_argument_only_the_end_of_a_length_stopped_reply_ends_is_refused(text: str, expected: dict) -> None:
+    profile = get_profile("glm-4.5v/web")
+    assert parse_completion(profile, Completion(text=text, finish_reason="stop")).action.wire() == expected
+    with pytest.raises(ParseError, match="cut off at the max_tokens limit"):
+        parse_completion(profile, Completion(text=text, finish_reason="length"))
+
+
+def test_end_to_end_a_web_text_cut_at_max_tokens_is_not_typed_and_a_whole_one_is(tmp_path: Path) -> None:
+    script = [Reply(content="Thought: t\nAction: Type [5]; hello wor", finish_reason="length"),
+              Reply(content='Thought: t\nAction: Type [5]; [hello world]\nMemory_Updated: {"a', finish_reason="length"),
+              Reply(content="Thought: t\nAction: ANSWER; <content>typed</content>\nMemory_Updated: {}")]
+    env = FakeEnvironment(platform=Platform.WEB, size=(1280, 800))
+    with FakeOpenAIServer(script) as server:
+        backend = OpenAIBackend(EndpointConfig(base_url=server.base_url, model="glm-test", max_retries=0))
+        agent = Agent(get_profile("glm-4.5v/web"), backend, env, AgentConfig(run_dir=tmp_path / "run"))
+        result = agent.run("type it")
+    assert (result.status, result.answer) == ("complete", "typed")
+    assert [wire for _, _, wire in env.executed] == [{"type": "Type", "label": 5, "content": "hello world"}]
+    first = json.loads((result.run_dir / "steps.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert first["error_kind"] == "parse" and "max_tokens" in first["error"] and first["action"] is None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from ..errors import ParseError, UnfinishedAction
@@ -55,7 +55,17 @@ SIGNATURES = {"Click": "Click [n]", "Type": "Type [n]; [text]", "Scroll": "Scrol
 _CONTENT_OPEN = re.compile(r"<\s*content\s*>", re.IGNORECASE)
 _CONTENT_CLOSE = re.compile(r"<\s*/\s*content\s*>", re.IGNORECASE)
 _SECTION = re.compile(r"(?:\*\*)?\b(?:Memory_Updated|Memory|Thought|Observation)\s*(?:\*\*\s*)?[:：]", re.IGNORECASE)
-_ArgReader = Callable[[str, int], tuple[dict[str, Any], int]]
+# An action's arguments, the position after them, and whether only the end of the text ended the last one.
+_ArgReader = Callable[[str, int], tuple[dict[str, Any], int, bool]]
+_BOX_END = re.compile(r"(?:" + BOX_CLOSE.pattern + r")\s*$", re.IGNORECASE)
+
+
+class _Read(NamedTuple):
+    """A set-of-marks action and whether its last argument is open: unbracketed, and ended only by the end of the
+    text (``Type [5]; hel``, ``Click 1``, ``Scroll [3]; down``), so a reply cut there may have cut the argument."""
+
+    action: Any
+    open_end: bool
 
 
 def _unboxed(text: str) -> str:
@@ -87,10 +97,11 @@ def _bracketed(text: str, pos: int) -> tuple[str, int]:
                            f"the reply may be cut: {clip(text[pos : pos + 80])}")
 
 
-def _argument(text: str, pos: int, to_section_end: bool = False) -> tuple[str, int]:
-    """A bracketed argument; unbracketed, the rest of the line (or of the section, for answers)."""
+def _argument(text: str, pos: int, to_section_end: bool = False) -> tuple[str, int, bool]:
+    """A bracketed argument; unbracketed, the rest of the line (or of the section, for answers). The flag: only the
+    end of the text ended it (unbracketed, with no box closed after it)."""
     if text.startswith("[", pos):
-        return _bracketed(text, pos)
+        return *_bracketed(text, pos), False
     limit = min(len(text), pos + MAX_CONTENT)
     if to_section_end:
         stop = _SECTION.search(text, pos, limit)
@@ -100,38 +111,39 @@ def _argument(text: str, pos: int, to_section_end: bool = False) -> tuple[str, i
     if end < 0:
         if limit < len(text):
             raise UnfinishedAction(f"the action's text runs past {MAX_CONTENT:,} characters")
-        end = limit
-    return strip_boxes(text[pos:end]), end
+        piece = text[pos:limit]
+        return strip_boxes(piece), limit, not _BOX_END.search(piece[-64:])
+    return strip_boxes(text[pos:end]), end, False
 
 
-def _answer(text: str, pos: int) -> tuple[dict[str, Any], int]:
+def _answer(text: str, pos: int) -> tuple[dict[str, Any], int, bool]:
     pos = _SEP.match(text, pos).end()  # type: ignore[union-attr]
     opened = _CONTENT_OPEN.match(text, pos)
     if opened:
         closed = _CONTENT_CLOSE.search(text, opened.end(), min(len(text), opened.end() + MAX_CONTENT))
         if closed:
-            return {"content": strip_boxes(text[opened.end() : closed.start()])}, closed.end()
+            return {"content": strip_boxes(text[opened.end() : closed.start()])}, closed.end(), False
         section = _SECTION.search(text, opened.end(), min(len(text), opened.end() + MAX_CONTENT))
         if not section:  # the text ends inside <content>: the answer may be cut
             raise UnfinishedAction("the answer's <content> is not closed with </content> before the end of the text: "
                                    "the reply may be cut")
-        return {"content": strip_boxes(text[opened.end() : section.start()])}, section.start()
-    content, end = _argument(text, pos, to_section_end=True)
-    return {"content": content}, end
+        return {"content": strip_boxes(text[opened.end() : section.start()])}, section.start(), False
+    content, end, open_end = _argument(text, pos, to_section_end=True)
+    return {"content": content}, end, open_end
 
 
-def _type(text: str, pos: int) -> tuple[dict[str, Any], int]:
+def _type(text: str, pos: int) -> tuple[dict[str, Any], int, bool]:
     label, pos = _label(text, pos)
-    content, end = _argument(text, _SEP.match(text, pos).end())  # type: ignore[union-attr]
-    return {"label": label, "content": content}, end
+    content, end, open_end = _argument(text, _SEP.match(text, pos).end())  # type: ignore[union-attr]
+    return {"label": label, "content": content}, end, open_end
 
 
-def _key(text: str, pos: int) -> tuple[dict[str, Any], int]:
-    key, end = _argument(text, _SEP.match(text, pos).end())  # type: ignore[union-attr]
-    return {"key": key.strip().rstrip(".")}, end
+def _key(text: str, pos: int) -> tuple[dict[str, Any], int, bool]:
+    key, end, open_end = _argument(text, _SEP.match(text, pos).end())  # type: ignore[union-attr]
+    return {"key": key.strip().rstrip(".")}, end, open_end
 
 
-def _scroll(text: str, pos: int) -> tuple[dict[str, Any], int]:
+def _scroll(text: str, pos: int) -> tuple[dict[str, Any], int, bool]:
     match = _SCROLL.match(text, pos)
     if not match:
         raise ParseError(f"expected Scroll [n or WINDOW]; [up or down]: {clip(text[pos : pos + 80])}")
@@ -139,12 +151,13 @@ def _scroll(text: str, pos: int) -> tuple[dict[str, Any], int]:
     if len(target) > 9:
         raise ParseError(f"{clip(target, 20)} is not an element label")
     where = "WINDOW" if target.lower() == "window" else int(target)
-    return {"target": where, "direction": direction.lower()}, match.end()
+    open_end = match.end() == len(text) and not match.group(3)  # a bare direction the text's end ended
+    return {"target": where, "direction": direction.lower()}, match.end(), open_end
 
 
-def _click(text: str, pos: int) -> tuple[dict[str, Any], int]:
+def _click(text: str, pos: int) -> tuple[dict[str, Any], int, bool]:
     label, end = _label(text, pos)
-    return {"label": label}, end
+    return {"label": label}, end, end == len(text) and not text.endswith("]")
 
 
 _ARGS: dict[str, _ArgReader] = {"Click": _click, "Type": _type, "Scroll": _scroll, "ANSWER": _answer, "Key": _key}
@@ -153,9 +166,9 @@ _ARGS: dict[str, _ArgReader] = {"Click": _click, "Type": _type, "Scroll": _scrol
 def read_action(text: str, pos: int = 0) -> tuple[Any, int]:
     """The set-of-marks action starting at ``pos`` (leading spaces, backticks and a box marker skipped) and the
     position after it. Raises ParseError, also when another bracketed argument follows (see :func:`check_arity`)."""
-    action, end = _read(text, pos)
-    check_arity(action, text, end)
-    return action, end
+    read, end = _read(text, pos)
+    check_arity(read.action, text, end)
+    return read.action, end
 
 
 def check_arity(action: Any, text: str, end: int) -> None:
@@ -169,7 +182,7 @@ def check_arity(action: Any, text: str, end: int) -> None:
                          f"{SIGNATURES[action.type]}; nothing was executed")
 
 
-def _read(text: str, pos: int) -> tuple[Any, int]:
+def _read(text: str, pos: int) -> tuple[_Read, int]:
     pos = _LEAD.match(text, pos).end()  # type: ignore[union-attr]
     verb = _VERB.match(text, pos)
     if not verb:
@@ -178,7 +191,7 @@ def _read(text: str, pos: int) -> tuple[Any, int]:
         )
     name = _VERBS[re.sub(r"[ \t]", "", verb.group(1).lower())]
     try:
-        args, end = _ARGS[name](text, verb.end()) if name in _ARGS else ({}, verb.end())
+        args, end, open_end = _ARGS[name](text, verb.end()) if name in _ARGS else ({}, verb.end(), False)
     except UnfinishedAction:
         raise
     except ParseError:
@@ -186,7 +199,7 @@ def _read(text: str, pos: int) -> tuple[Any, int]:
             raise UnfinishedAction(f"{name} {clip(text[verb.end() :].strip(), 40)}: the '[' is not closed before "
                                    "the end of the text: the reply may be cut") from None
         raise
-    return build_action({"space": "web", "type": name, **args}), end
+    return _Read(build_action({"space": "web", "type": name, **args}), open_end), end
 
 
 def _cut_inside_bracket(text: str, pos: int) -> bool:
@@ -203,10 +216,10 @@ def parse_action_line(line: str):  # noqa: ANN201 - returns an Action
     return read_action(line.strip(), 0)[0]
 
 
-def _find_action(answer: str) -> tuple[Any, int, int, int, re.Match[str] | None]:
-    """(action, end of the text before it, start, end, the memory label): the action read at the last ``Action:``
-    label or box span that starts with a verb before the ``Memory_Updated:`` section, leaving out any inside an
-    earlier action (``Action:`` typed as part of a Type's text) and any the memory quotes (see
+def _find_action(answer: str) -> tuple[_Read, int, int, int, re.Match[str] | None]:
+    """(the action read, end of the text before it, start, end, the memory label): the action at the last
+    ``Action:`` label or box span that starts with a verb before the ``Memory_Updated:`` section, leaving out any
+    inside an earlier action (``Action:`` typed as part of a Type's text) and any the memory quotes (see
     :func:`before_memory`). When the action there cannot be read (cut off, malformed) the reply is a ParseError: an
     earlier action, one the Thought quotes, is never executed in its place."""
     heads = {m.end(): m.start() for m in last_matches(label_pattern("Action"), answer, 64)}
@@ -220,7 +233,7 @@ def _find_action(answer: str) -> tuple[Any, int, int, int, re.Match[str] | None]
     last = tries[-1]
     if last.error is not None:
         raise ParseError(f"the last action written could not be read ({last.error}); nothing was executed")
-    check_arity(last.value, answer, last.end)
+    check_arity(last.value.action, answer, last.end)
     return last.value, heads[last.start], last.start, last.end, memory
 
 
@@ -228,14 +241,14 @@ def parse_web(text: str, tail: bool = False) -> Decision:
     """Parse a WebVoyager-style reply: ``Thought: … Action: … Memory_Updated: …``."""
     sections = split_reasoning(text)
     answer = sections.answer
-    action, head_end, start, end, label = _find_action(answer)
+    read, head_end, start, end, label = _find_action(answer)
     if tail:
         require_tail(answer[end:])
     thought = labelled(strip_boxes(answer[:head_end]), "Thought", ("Action", "Memory_Updated")) or ""
     memory = strip_boxes(answer[label.end() :]) if label else None
     return Decision(
-        action=action, thought=thought, memory=memory, action_text=strip_boxes(answer[start:end]),
-        answer_text=strip_boxes(answer), raw=text,
+        action=read.action, thought=thought, memory=memory, action_text=strip_boxes(answer[start:end]),
+        answer_text=strip_boxes(answer), raw=text, open_end=read.open_end,
     )
 
 

@@ -8,7 +8,8 @@ glm-output-format.md plus the fault kinds of issue 12, and replies whose real ac
 is quoted in the reasoning or inside its own text (a parse error, never the quoted action), and replies that quote
 another action after the real one (in the memory section, a note, after ``</answer>``, in a next turn made up
 after a stop token), replies that end inside the action before its closing mark, and web typed text with nested
-brackets (closed, or an outer one that never closes). Deterministic;
+brackets (closed, or an outer one that never closes), and replies stopped at max_tokens after a whole action
+or inside an unbracketed web argument. Deterministic;
 ``python -m tests.corpus.generate`` rewrites the file and tests/test_parsing_corpus.py checks it is current.
 """
 
@@ -251,6 +252,26 @@ def _nested_unclosed(p: str, rng: random.Random) -> Case:
                 rng), {"error": "parse"})
 
 
+def _length_after_action(p: str, rng: random.Random) -> Case:
+    action, wire = g.action(p, rng)
+    full = envelope(p, rng.choice(THINKING), g.layout(p, action, rng), rng)
+    end = full.rindex(action) + len(action)
+    return case("length stop after a complete action", full[: rng.randint(end, len(full))], {"action": wire},
+                finish_reason="length")
+
+
+def _bare_at_the_end(p: str, rng: random.Random) -> Case:
+    action, wire = g.bare_web(rng)
+    return case("unbracketed last argument, the model stopped", envelope(p, rng.choice(THINKING),
+                f"Thought: t\nAction: {action}", rng), {"action": wire})
+
+
+def _bare_cut(p: str, rng: random.Random) -> Case:
+    action, _ = g.bare_web(rng)
+    reply = envelope(p, rng.choice(THINKING), f"Thought: t\nAction: {action}", rng).removesuffix("</answer>")
+    return case("unbracketed last argument at a length stop", reply, {"error": "parse"}, finish_reason="length")
+
+
 # Kinds added after the first corpus: generated after it, so the earlier cases keep their ids and text.
 LATER_KINDS: list[Callable[[str, random.Random], Case]] = [_cut_after_quoted, _quoting, _quoting_cut]
 # Added after those, the same way: nothing written after the action supplies it.
@@ -261,13 +282,16 @@ CLOSE_KINDS: list[Callable[[str, random.Random], Case]] = [_cut_before_close]
 # Then, for the web grammar only: the typed text is the bracketed content, nesting counted.
 NEST_KINDS: list[Callable[[str, random.Random], Case]] = [_nested, _nested_unclosed]
 WEB = tuple(p for p in PROFILES if p.endswith("/web"))
+# Then: a reply stopped at max_tokens gives an action written whole before the cut, never one the cut may have ended.
+LENGTH_KINDS: list[Callable[[str, random.Random], Case]] = [_length_after_action]
+BARE_KINDS: list[Callable[[str, random.Random], Case]] = [_bare_at_the_end, _bare_cut]
 
 
 def generate() -> list[Case]:
     rng = random.Random(SEED)
     cases: list[Case] = []
     groups = [(kinds, PROFILES) for kinds in (KINDS, LATER_KINDS, AFTER_KINDS, STOP_KINDS, CLOSE_KINDS)]
-    for kinds, profiles in [*groups, (NEST_KINDS, WEB)]:
+    for kinds, profiles in [*groups, (NEST_KINDS, WEB), (LENGTH_KINDS, PROFILES), (BARE_KINDS, WEB)]:
         for profile in profiles:
             for make in kinds:
                 for _ in range(PER_KIND):

@@ -265,6 +265,19 @@ def nested_type(rng: random.Random, closed: bool) -> tuple[str, Wire | None]:
     return f"Type [{label}]; [{text}", None
 
 
+def bare_web(rng: random.Random) -> tuple[str, Wire]:
+    """A web action whose last argument is written without brackets, so only the end of the text ends it when
+    nothing follows (the protocol brackets them; models drop the brackets)."""
+    label, text = rng.randint(0, 60), rng.choice(["vegetarian lasagna", "周报整理", "Meeting at 3pm", "5$"])
+    return rng.choice([
+        (f"Type [{label}]; {text}", {"type": "Type", "label": label, "content": text}),
+        (f"ANSWER; {text}", {"type": "ANSWER", "content": text}),
+        (f"Click {label}", {"type": "Click", "label": label}),
+        ("Key; Enter", {"type": "Key", "key": "Enter"}),
+        (f"Scroll [{label}]; down", {"type": "Scroll", "target": label, "direction": "down"}),
+    ])
+
+
 def quoted_action(profile: str, rng: random.Random, escaped: bool) -> tuple[str, Wire]:
     """An action whose free-text argument holds quotes, written escaped or bare."""
     grammar = _grammar(profile)
