@@ -182,6 +182,7 @@ class Episode:
         record.timings["generate"] = time.perf_counter() - started
         record.raw_text, record.reasoning, record.usage = completion.text, completion.reasoning, completion.usage
         record.thinking_cut = completion.thinking_cut
+        record.finish_reason = completion.finish_reason
         return completion
 
     def _act(self, observation: Observation, decision: Decision, record: StepRecord) -> Machine:

@@ -52,6 +52,7 @@ class StepRecord(BaseModel):
     prompt_images: int = 0
     usage: Usage = Field(default_factory=Usage)  # usage.requests > 1: the thinking was cut and answered apart
     thinking_cut: str | None = None  # how a cut thinking got its answer: continued | reasked | in_place
+    finish_reason: str | None = None  # the server's stop reason; "length": the reply was cut at max_tokens
     timings: dict[str, float] = Field(default_factory=dict)
     clipped: dict[str, int] = Field(default_factory=dict)  # field -> its full length, when only head and tail are kept
 

@@ -338,5 +338,9 @@ def test_end_to_end_a_web_text_cut_at_max_tokens_is_not_typed_and_a_whole_one_is
         result = agent.run("type it")
     assert (result.status, result.answer) == ("complete", "typed")
     assert [wire for _, _, wire in env.executed] == [{"type": "Type", "label": 5, "content": "hello world"}]
-    first = json.loads((result.run_dir / "steps.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    steps = [json.loads(line) for line in (result.run_dir / "steps.jsonl").read_text(encoding="utf-8").splitlines()]
+    first = steps[0]
     assert first["error_kind"] == "parse" and "max_tokens" in first["error"] and first["action"] is None
+    typed = next(step for step in steps if (step["action"] or {}).get("type") == "Type")
+    assert typed["finish_reason"] == "length"  # the record says the reply that typed was cut (in its memory)
+    assert steps[-1]["finish_reason"] == "stop"
