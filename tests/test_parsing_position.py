@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_mobile_support import key_fixture, make_env
 
-from glmv_agent.agent import Agent, AgentConfig
+from glmv_agent.agent import Agent, AgentConfig, EpisodeResult
 from glmv_agent.backends.openai_backend import EndpointConfig, OpenAIBackend
 from glmv_agent.environments.android.sim.device import SimulatedPhone
 from glmv_agent.errors import ParseError, ThinkingCut
@@ -70,15 +70,23 @@ def test_the_action_at_the_action_position_wins_over_one_quoted_before_or_inside
     assert get_profile(key).parse(text).action.wire() == expected
 
 
-def test_end_to_end_a_cut_web_action_is_re_asked_and_the_quoted_click_never_runs(tmp_path: Path) -> None:
-    script = [Reply(content="Thought: Action: Click [1] failed.\nAction: Type [3", finish_reason="length"),
-              Reply(content="Thought: t\nAction: ANSWER; <content>done</content>\nMemory_Updated: {}")]
+def run_web_episode(tmp_path: Path, script: list[Reply], task: str) -> tuple[EpisodeResult, FakeEnvironment, list]:
+    """A GLM-4.5V web episode on a fake 1280x800 page against the fake OpenAI server answering ``script``: (the
+    result, the page (its ``executed`` actions), the chat requests the server received)."""
     env = FakeEnvironment(platform=Platform.WEB, size=(1280, 800))
     with FakeOpenAIServer(script) as server:
         backend = OpenAIBackend(EndpointConfig(base_url=server.base_url, model="glm-test", max_retries=0))
         agent = Agent(get_profile("glm-4.5v/web"), backend, env, AgentConfig(run_dir=tmp_path / "run"))
-        result = agent.run("find it")
-        retry = json.dumps(server.chat_requests[1].body["messages"], ensure_ascii=False)
+        result = agent.run(task)
+        requests = list(server.chat_requests)
+    return result, env, requests
+
+
+def test_end_to_end_a_cut_web_action_is_re_asked_and_the_quoted_click_never_runs(tmp_path: Path) -> None:
+    script = [Reply(content="Thought: Action: Click [1] failed.\nAction: Type [3", finish_reason="length"),
+              Reply(content="Thought: t\nAction: ANSWER; <content>done</content>\nMemory_Updated: {}")]
+    result, env, requests = run_web_episode(tmp_path, script, "find it")
+    retry = json.dumps(requests[1].body["messages"], ensure_ascii=False)
     assert (result.status, result.answer) == ("complete", "done")
     assert all(wire["type"] != "Click" for _, _, wire in env.executed)
     first = json.loads((result.run_dir / "steps.jsonl").read_text(encoding="utf-8").splitlines()[0])
@@ -147,12 +155,8 @@ def test_an_action_written_after_the_memory_section_outside_its_json_is_a_parse_
 def test_end_to_end_the_click_a_memory_quotes_never_runs(tmp_path: Path) -> None:
     script = [Reply(content='Thought: t\nAction: Type [5]; [x]\nMemory_Updated: {"last": "Action: Click [3]"}'),
               Reply(content="Thought: t\nAction: ANSWER; <content>done</content>\nMemory_Updated: {}")]
-    env = FakeEnvironment(platform=Platform.WEB, size=(1280, 800))
-    with FakeOpenAIServer(script) as server:
-        backend = OpenAIBackend(EndpointConfig(base_url=server.base_url, model="glm-test", max_retries=0))
-        agent = Agent(get_profile("glm-4.5v/web"), backend, env, AgentConfig(run_dir=tmp_path / "run"))
-        result = agent.run("find it")
-        second = json.dumps(server.chat_requests[1].body["messages"], ensure_ascii=False)
+    result, env, requests = run_web_episode(tmp_path, script, "find it")
+    second = json.dumps(requests[1].body["messages"], ensure_ascii=False)
     assert (result.status, result.answer) == ("complete", "done")
     assert [wire for _, _, wire in env.executed] == [TYPE_5]
     assert 'Memory:{\\"last\\": \\"Action: Click [3]\\"}' in second  # the memory is carried, as memory
@@ -277,11 +281,7 @@ def test_end_to_end_a_web_type_with_an_unclosed_nested_bracket_types_nothing(tmp
     script = [Reply(content="Thought: t\nAction: Type [3]; [a [b] c\nMemory_Updated: {}"),
               Reply(content="Thought: t\nAction: Type [3]; [a [b] c]\nMemory_Updated: {}"),
               Reply(content="Thought: t\nAction: ANSWER; <content>typed</content>\nMemory_Updated: {}")]
-    env = FakeEnvironment(platform=Platform.WEB, size=(1280, 800))
-    with FakeOpenAIServer(script) as server:
-        backend = OpenAIBackend(EndpointConfig(base_url=server.base_url, model="glm-test", max_retries=0))
-        agent = Agent(get_profile("glm-4.5v/web"), backend, env, AgentConfig(run_dir=tmp_path / "run"))
-        result = agent.run("type it")
+    result, env, requests = run_web_episode(tmp_path, script, "type it")
     assert (result.status, result.answer) == ("complete", "typed")
     assert [wire for _, _, wire in env.executed] == [{"type": "Type", "label": 3, "content": "a [b] c"}]
     first = json.loads((result.run_dir / "steps.jsonl").read_text(encoding="utf-8").splitlines()[0])
@@ -331,11 +331,7 @@ def test_end_to_end_a_web_text_cut_at_max_tokens_is_not_typed_and_a_whole_one_is
     script = [Reply(content="Thought: t\nAction: Type [5]; hello wor", finish_reason="length"),
               Reply(content='Thought: t\nAction: Type [5]; [hello world]\nMemory_Updated: {"a', finish_reason="length"),
               Reply(content="Thought: t\nAction: ANSWER; <content>typed</content>\nMemory_Updated: {}")]
-    env = FakeEnvironment(platform=Platform.WEB, size=(1280, 800))
-    with FakeOpenAIServer(script) as server:
-        backend = OpenAIBackend(EndpointConfig(base_url=server.base_url, model="glm-test", max_retries=0))
-        agent = Agent(get_profile("glm-4.5v/web"), backend, env, AgentConfig(run_dir=tmp_path / "run"))
-        result = agent.run("type it")
+    result, env, requests = run_web_episode(tmp_path, script, "type it")
     assert (result.status, result.answer) == ("complete", "typed")
     assert [wire for _, _, wire in env.executed] == [{"type": "Type", "label": 5, "content": "hello world"}]
     steps = [json.loads(line) for line in (result.run_dir / "steps.jsonl").read_text(encoding="utf-8").splitlines()]
