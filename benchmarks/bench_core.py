@@ -227,7 +227,7 @@ def rss_mb() -> float:
 def live_image_mb() -> float:
     gc.collect()
     images = [o for o in gc.get_objects() if issubclass(type(o), Image.Image)]
-    return sum(i.width * i.height * len(i.getbands()) for i in images) / 2**20
+    return sum(i.width * i.height * len(i.getbands()) for i in images if i.mode) / 2**20  # mode "": in the making
 
 
 def memory_over_an_episode(pictures: tuple[Image.Image, Image.Image], steps: int,

@@ -27,7 +27,21 @@ SUFFIX = ".png"
 PNG_LEVEL = 1  # zlib level 1: ~3x faster than Pillow's default 6 on screenshots, a few % larger
 MAX_PENDING = 4  # images of one run queued at most (two steps with their set-of-marks copies): bounded memory
 
-_POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="glmv-trajectory")
+BACKGROUND_NICE = 10  # the writers' CPU priority below the agent's (Linux: per thread)
+
+
+def _lower_priority() -> None:
+    """Run this writer thread at a lower CPU priority: when the cores are busy (16 episodes encoding their model
+    images at once in a batch), the encodings a request waits for go first and the trajectory PNGs fill the time
+    the model takes. Linux sets a nice value per thread; elsewhere, or if refused, the thread keeps its priority."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+    except (AttributeError, OSError):
+        pass
+
+
+_POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="glmv-trajectory",
+                           initializer=_lower_priority)
 
 
 def write_image(path: Path, image: Image.Image) -> None:

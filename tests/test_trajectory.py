@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -134,7 +135,8 @@ class CountingScreens(FakeEnvironment):
     def observe(self) -> Observation:
         gc.collect()
         images = [o for o in gc.get_objects() if issubclass(type(o), Image.Image)]  # type(): no lazy attributes
-        self.held.append(sum(image.width * image.height * len(image.getbands()) for image in images))
+        # an image a worker thread is still creating (a thumbnail encoded ahead) has no mode yet: nothing held
+        self.held.append(sum(image.width * image.height * len(image.getbands()) for image in images if image.mode))
         return super().observe()
 
 
@@ -152,9 +154,33 @@ def test_memory_stays_flat_over_a_long_episode(tmp_path: Path, model: str, platf
         result = Agent(get_profile(model), backend, env,
                        AgentConfig(run_dir=tmp_path / "run", write_report=False, max_steps=steps)).run("t")
         sent = [len(r.images()) for r in server.chat_requests]
-    assert result.status == "complete" and len(env.held) == steps
+    assert result.status == "complete" and len(env.held) == steps, result.error
     screen = size[0] * size[1] * 3
     # before: one more full screenshot per step (12 at the end); now flat, with room for one write still queued
     assert max(env.held[3:]) <= (screens + 1.5) * screen, [round(h / screen, 2) for h in env.held]
     if platform is Platform.DESKTOP:  # the protocol still gets its four earlier screenshots at half size
         assert sent == [1, 2, 3, 4, 5, 5, 5, 5, 5, 5, 5, 5]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are a Linux feature")
+def test_screenshots_are_written_at_a_lower_cpu_priority_than_the_agent(tmp_path: Path) -> None:
+    """When the cores are busy, the model images a request waits for are encoded before the trajectory PNGs."""
+    from glmv_agent import trajectory  # noqa: PLC0415
+
+    agent_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    seen: list[int] = []  # the writer thread's nice
+    writer = trajectory.TrajectoryWriter(tmp_path)
+    original = trajectory.write_image
+
+    def noting(path: Path, image: Image.Image) -> None:
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        original(path, image)
+
+    trajectory.write_image = noting  # type: ignore[assignment]
+    try:
+        writer.save("step_000.png", Image.new("RGB", (64, 64), "white"))
+        writer.flush()
+    finally:
+        trajectory.write_image = original  # type: ignore[assignment]
+    assert seen == [min(19, agent_nice + trajectory.BACKGROUND_NICE)]
+    assert (tmp_path / "step_000.png").exists()
