@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -82,21 +82,19 @@ class _AgentBase:
         self.guard = guard
         self.secrets = secrets or SecretStore()
         self.params = self.config.params or profile.generation_defaults()
-        self._connect_prefetch()
+        # Pipelining: a backend that can encode a screenshot ahead of the request (``prefetch``) gets the one an
+        # environment is confirming still after an action (``set_prefetch``) and this step's re-sent thumbnail, so
+        # the encoding runs during the wait and the action instead of after them. Both methods are optional.
+        hook = getattr(backend, "prefetch", None)
+        self._prefetch: Callable[[Any], None] | None = hook if callable(hook) else None
+        connect = getattr(environment, "set_prefetch", None)
+        if self._prefetch is not None and callable(connect):
+            connect(self._prefetch)
 
     def _prefetch_resent(self, request: Execute) -> None:
         """The next request re-sends this step's thumbnail (GLM desktop): encode it while the action runs."""
-        hook = getattr(self.backend, "prefetch", None)
-        if request.resent is not None and callable(hook):
-            hook(request.resent)
-
-    def _connect_prefetch(self) -> None:
-        """Pipelining: an environment that confirms its screen is still after an action (``set_prefetch``) hands
-        the screenshot it is confirming to a backend that can encode it ahead of the request (``prefetch``), so the
-        encoding runs during the wait instead of after it. Both methods are optional."""
-        hook, connect = getattr(self.backend, "prefetch", None), getattr(self.environment, "set_prefetch", None)
-        if callable(hook) and callable(connect):
-            connect(hook)
+        if request.resent is not None and self._prefetch is not None:
+            self._prefetch(request.resent)
 
     def _episode(self, task: str) -> Episode:
         """A secret value the user wrote into the task becomes its placeholder everywhere: in the prompt (the model
