@@ -31,6 +31,11 @@ def placeholder(name: str) -> str:
     return f"<secret>{name}</secret>"
 
 
+def _with_placeholders(action: Any) -> dict[str, str]:
+    """The typed-text fields of ``action`` (TEXT_FIELDS) that hold a ``<secret>NAME</secret>`` placeholder."""
+    fields = {field: getattr(action, field, None) for field in TEXT_FIELDS}
+    return {field: value for field, value in fields.items() if isinstance(value, str) and _PLACEHOLDER.search(value)}
+
 
 class SecretStore:
     """Named secret values with substitution (for typing) and redaction (for everything else)."""
@@ -90,11 +95,7 @@ class SecretStore:
 
     def reveal(self, action: Any) -> Any:
         """A copy of ``action`` with placeholders in its typed text replaced by the values."""
-        update = {}
-        for field in TEXT_FIELDS:
-            value = getattr(action, field, None)
-            if isinstance(value, str) and _PLACEHOLDER.search(value):
-                update[field] = self.reveal_text(value)
+        update = {field: self.reveal_text(value) for field, value in _with_placeholders(action).items()}
         return action.model_copy(update=update) if update else action
 
     def _names_and_pattern(self) -> tuple[list[str], re.Pattern[str]]:
@@ -126,9 +127,7 @@ class SecretStore:
         """An outcome's detail for the record: values redacted and, when ``action`` typed a secret, the character
         counts the drivers report ("typed 17 characters") hidden too: they would give the value's length away."""
         text = self.redact(detail) or ""
-        typed_secret = any(isinstance(value := getattr(action, field, None), str) and _PLACEHOLDER.search(value)
-                           for field in TEXT_FIELDS)
-        return _COUNT.sub("some characters", text) if typed_secret else text
+        return _COUNT.sub("some characters", text) if _with_placeholders(action) else text
 
     def redact_tree(self, value: Any) -> Any:
         """:meth:`redact` applied to every string in ``value`` (dicts, lists and tuples walked, keys kept)."""
