@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import openai
 
 from ..types import ChatMessage, Completion, GenerationParams
 from .openai_backend import EndpointConfig, OpenAIBackend, _first_model, _Refused
 from .thinking import Pass, adrive
+
+# Building a request encodes its screenshots: tens of ms of CPU each, on threads (Pillow releases the GIL). They run
+# on this pool of one thread per core, not on the event loop's default executor: a new openai client's first requests
+# each run a platform probe there before they are sent, and a batch's queued encodes held every first request back
+# until all of them were encoded. The answers then came back at once and the episodes moved in step from round to
+# round (benchmarks/bench_batch.py at concurrency 16: 11.1x the concurrency-1 rate before, 13.2x after; docs/batch.md).
+_BUILDERS = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="glmv-request")
 
 
 class AsyncOpenAIBackend(OpenAIBackend):
@@ -30,8 +39,7 @@ class AsyncOpenAIBackend(OpenAIBackend):
                     with self._errors("model list", "/models"):
                         page = await self.aclient.models.list()
                         self._model = _first_model([m.id for m in page.data], self.url)
-        # Encoding the screenshots costs tens of ms of CPU: off the event loop, on a thread that releases the GIL.
-        request = await asyncio.to_thread(self.build_request, messages, params)
+        request = await asyncio.get_running_loop().run_in_executor(_BUILDERS, self.build_request, messages, params)
         started = time.perf_counter()
         completion = await adrive(self.exchange(request, params), self._asend)
         completion.latency_s = time.perf_counter() - started
