@@ -138,7 +138,7 @@ class FakeOpenAIServer:
 
     def start(self) -> FakeOpenAIServer:
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = _Listener(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
         self._thread = threading.Thread(
@@ -179,6 +179,12 @@ class FakeOpenAIServer:
         """Sleep that ends early when the server stops (so a pending delay never holds up teardown)."""
         if seconds > 0:
             self._stopping.wait(seconds)
+
+
+class _Listener(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops the connection attempts of a batch's first round (16 at once) and
+    # the client's kernel retries them a second later; real servers (uvicorn: 2048) take them all.
+    request_queue_size = 128
 
 
 class _Handler(BaseHTTPRequestHandler):
