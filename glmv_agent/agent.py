@@ -8,9 +8,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from .episode import AgentHooks, Episode, Execute, Generate, Observe, Request, Settle
 from .errors import RecordError, UserAbort
@@ -21,7 +21,7 @@ from .types import Backend, Environment, GenerationParams, PromptProfile
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MAX_STEPS", "Agent", "AgentConfig", "AgentHooks", "AsyncAgent", "EpisodeResult", "step_cap"]
+__all__ = ["MAX_STEPS", "Agent", "AgentConfig", "AgentHooks", "AsyncAgent", "EpisodeResult", "StepCap", "step_cap"]
 
 MAX_STEPS = 1000  # the largest step cap: AgentConfig, `run`/`mcp --max-steps` and MCP run_task's max_steps
 
@@ -36,8 +36,13 @@ def step_cap(value: object) -> int:
     return value
 
 
+# A step cap in a pydantic model: step_cap sees the value as given, so "7" or True is refused as the CLI, MCP
+# run_task and task lines refuse them (pydantic's lax int would read them as 7 and 1).
+StepCap = Annotated[int, BeforeValidator(step_cap)]
+
+
 class AgentConfig(BaseModel):
-    max_steps: int = Field(default=30, ge=1, le=MAX_STEPS)
+    max_steps: StepCap = 30
     max_reasks: int = Field(default=2, ge=0)  # re-asks after unusable output, per step
     run_dir: Path | None = None
     runs_root: Path = Path("runs")

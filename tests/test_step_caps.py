@@ -96,3 +96,21 @@ def test_a_task_line_max_steps_that_is_no_integer_is_refused_as_mcp_refuses_it(b
                                f"from 1 to 1000 (got {bad!r}))")
     tasks.write_text(json.dumps({"id": "a", "task": "t", "max_steps": 7.0}) + "\n", encoding="utf-8")
     assert load_tasks(tasks)[0].max_steps == 7  # an integral JSON number, as step_cap reads it everywhere
+
+
+@pytest.mark.parametrize("bad", ["7", True, 2.5, 0, 1001])
+def test_the_settings_models_refuse_what_the_cli_refuses(bad: object) -> None:
+    """AgentConfig, StepOptions (both caps) and EvalSettings, built from Python, read a step cap as step_cap does:
+    pydantic's lax int would have taken "7" as 7 and True as 1."""
+    from pydantic import ValidationError
+
+    from glmv_agent.agent import AgentConfig
+    from glmv_agent.eval.runner import EvalSettings
+
+    builders = [lambda v: AgentConfig(max_steps=v), lambda v: StepOptions(max_steps=v),
+                lambda v: StepOptions(act_steps=v), lambda v: EvalSettings(tasks=["click-test"], max_steps=v)]
+    for build in builders:
+        with pytest.raises(ValidationError, match="must be a whole number from 1 to 1000"):
+            build(bad)
+        assert build(7.0) is not None
+    assert AgentConfig(max_steps=7.0).max_steps == 7 and EvalSettings(tasks=["click-test"], max_steps=1000).max_steps == 1000

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..agent import MAX_STEPS
+from ..agent import StepCap
 from ..errors import ConfigError
 from ..oversight.guard import Guard
 from ..oversight.policy import Policy
@@ -31,8 +31,8 @@ class StepOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
     run_dir: Path | None = None  # default: runs_root/<time>-<agent name>
     runs_root: Path = Path("runs")
-    act_steps: int = Field(default=5, ge=1, le=MAX_STEPS)  # step cap of one act()
-    max_steps: int = Field(default=30, ge=1, le=MAX_STEPS)  # step cap of one run()
+    act_steps: StepCap = 5  # step cap of one act()
+    max_steps: StepCap = 30  # step cap of one run()
     max_reasks: int = Field(default=2, ge=0)  # re-asks after an unusable answer, per step or question
     params: GenerationParams | None = None  # default: the profile's
     timeout_s: float = Field(default=120.0, gt=0)  # per model request (endpoint from base_url / env only)

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..agent import step_cap
+from ..agent import StepCap
 from ..errors import ConfigError
 from .verdicts import check_command_exists, resolve_function
 
@@ -56,16 +56,9 @@ class BatchTask(BaseModel):
     model: str = "glm-4.5v"
     url: str | None = None
     device: str | None = None
-    max_steps: int | None = None  # None: the run's --max-steps
+    max_steps: StepCap | None = None  # None: the run's --max-steps
     check: SuccessCheck | None = None
     replay: Path | None = None  # recorded responses for this task (offline runs and tests)
-
-    @field_validator("max_steps", mode="before")
-    @classmethod
-    def _step_cap(cls, value: object) -> int | None:
-        # step_cap sees the value as written, so "7" or true is refused as MCP run_task refuses it (pydantic's
-        # lax int would have read them as 7 and 1); the bounds and words of --max-steps
-        return None if value is None else step_cap(value)
 
 
 def load_tasks(path: Path, fmt: str = "auto", defaults: dict[str, Any] | None = None) -> list[BatchTask]:

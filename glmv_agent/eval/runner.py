@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..agent import MAX_STEPS, AgentConfig
+from ..agent import AgentConfig, StepCap
 from ..batch import BatchRunner, BatchTask, EpisodeOutcome, EpisodeParts
 from ..errors import ConfigError
 from ..profiles import get_profile
@@ -38,7 +38,7 @@ class EvalSettings(BaseModel):
     model: str = "glm-4.5v"
     mode: Literal["som", "pixel"] = "som"
     scale: float = Field(default=DEFAULT_SCALE, ge=1.0, le=4.0)  # device pixels per CSS pixel of the task area
-    max_steps: int = Field(default=15, ge=1, le=MAX_STEPS)
+    max_steps: StepCap = 15
     time_limit_s: float = Field(default=300.0, gt=0)  # the page's own episode timer
     concurrency: int = Field(default=4, ge=1)
     endpoint: str = ""  # what answered (endpoint URL and model, or the replay file), for the record
