@@ -44,6 +44,16 @@ def test_parse_error_exits_2_with_one_line() -> None:
     assert done.stderr.startswith("error: no desktop action call") and done.stderr.count("\n") == 1
 
 
+def test_an_unknown_desktop_action_is_named_as_unknown() -> None:
+    """Where the action goes (the box, or after "Action:") a call that is no desktop action is refused by name."""
+    for reply in ("Cleaning up.\n<|begin_of_box|>rm_rf(start_box='[1,2]')<|end_of_box|>\nMemory:\n[]",
+                  "Action: shell.run('ls')\nMemory:\n[]"):
+        done = cli("parse", "--model", "glm-4.5v", "--platform", "desktop", "-", stdin=reply)
+        assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1
+        name = "rm_rf" if "rm_rf" in reply else "shell.run"
+        assert done.stderr.startswith(f"error: unknown desktop action '{name}'; expected one of left_click, "), done.stderr
+
+
 def test_autoglm_on_desktop_is_a_config_error() -> None:
     done = cli("parse", "--model", "autoglm-phone", "--platform", "desktop", "-", stdin="DONE()")
     assert done.returncode == 2 and "autoglm-phone speaks only the mobile grammar" in done.stderr

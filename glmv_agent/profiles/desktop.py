@@ -34,6 +34,8 @@ _CANON = {name.lower(): name for name in NAMES}
 _MEMORY = re.compile(r"(?:\*\*)?\bMemory\s*(?:\*\*\s*)?[:：]")
 _THOUGHT_LABEL = re.compile(r"^(?:\*\*)?Thought\s*(?:\*\*\s*)?[:：]\s*", re.IGNORECASE)
 _ACTION_LABEL = re.compile(r"(?:\*\*)?\bAction\s*(?:\*\*\s*)?[:：]\s*$", re.IGNORECASE)
+_AFTER_ACTION_LABEL = re.compile(r"(?:\*\*)?\bAction\s*(?:\*\*\s*)?[:：]", re.IGNORECASE)
+_OTHER_CALL = re.compile(r"\s*([A-Za-z_][\w.]*)\s*\(")
 MAX_HISTORY_IMAGES = 4
 
 
@@ -49,6 +51,10 @@ def _choose_call(answer: str) -> tuple[Call, re.Match[str] | None]:
     """
     tries = find_calls(answer, _CALL)
     if not tries:
+        unknown = _unknown_call(answer)
+        if unknown:
+            raise ParseError(f"unknown desktop action {unknown!r}; expected one of {', '.join(NAMES)}; nothing was "
+                             f"executed: {clip(answer)}")
         raise ParseError(f"no desktop action call like left_click(start_box='[x,y]') found: {clip(answer)}")
     before, label = before_memory(answer, tries, _MEMORY)
     boxes = [(start, end) for start, end in box_ranges(answer) if label is None or start < label.start()]
@@ -61,6 +67,16 @@ def _choose_call(answer: str) -> tuple[Call, re.Match[str] | None]:
         raise ParseError(f"the boxed action is not a call like left_click(start_box='[x,y]'); nothing was "
                          f"executed: {clip(answer[boxes[-1][0] :])}")
     return chosen.value, label
+
+
+def _unknown_call(answer: str) -> str | None:
+    """The name of the call where the action goes (the last box, else after the last ``Action:`` label) when it is
+    none of the desktop actions, e.g. ``rm_rf`` for ``<|begin_of_box|>rm_rf('/')<|end_of_box|>``; else None."""
+    boxes = box_ranges(answer)
+    labels = list(_AFTER_ACTION_LABEL.finditer(answer))
+    where = boxes[-1][0] if boxes else labels[-1].end() if labels else None
+    found = _OTHER_CALL.match(answer, where) if where is not None else None
+    return found.group(1) if found else None
 
 
 def _point(value: Any, what: str) -> list[int]:
