@@ -47,9 +47,10 @@ _BOX_TYPES = ("click", "long_press", "input_text", "swipe")
 
 def _action_dict(body: str) -> tuple[dict[str, Any], int, int]:
     """The action dict in ``body`` (box markers removed) and its span: the first ``{...}`` with an ``action_type``
-    after the last ``Action:`` label outside every dict (the protocol's action position; nothing the reply writes
-    after the action, a note or a memory quoting another one, is the action), else the last such dict written at
-    the top level. A ``{`` that does not read counts when ``action_type`` is written after it (before the next
+    after the last ``Action:`` label outside every dict that starts a line (any label when none does; the protocol's
+    action position: nothing the reply writes after the action, a note or a memory quoting another one, nor a
+    label quoted mid-line, "if that fails, Action: {...}", is the action), else the last such dict written at the
+    top level. A ``{`` that does not read counts when ``action_type`` is written after it (before the next
     ``{``). When the dict there does not read, or no dict follows that label, the reply is a ParseError: an earlier
     dict, one the reason quotes, is never executed in its place."""
     tries = find_dicts(body)
@@ -57,6 +58,7 @@ def _action_dict(body: str) -> tuple[dict[str, Any], int, int]:
     actions = [t for t, end in zip(tries, ends, strict=False) if _is_action(t, body, end)]
     labels = [m for m in last_matches(label_pattern("Action"), body, MAX_ATTEMPTS)
               if not any(t.start <= m.start() < t.end for t in tries)]  # words inside an action are not labels
+    labels = [m for m in labels if _starts_line(body, m.start())] or labels  # mid-line ones are quoted
     if labels:
         actions = [t for t in actions if t.start >= labels[-1].end()][:1]
         if not actions:
@@ -69,6 +71,12 @@ def _action_dict(body: str) -> tuple[dict[str, Any], int, int]:
         raise ParseError(f"the JSON action could not be read ({last.error}); nothing was executed: "
                          f"{clip(body[last.start :])}")
     return last.value, last.start, last.end
+
+
+def _starts_line(body: str, index: int) -> bool:
+    """Whether only spaces (or markdown's ``-``/``#`` markers) stand between the line's start and ``index``."""
+    line = body[body.rfind("\n", 0, index) + 1 : index]
+    return not line.strip(" \t-#>")
 
 
 def _is_action(attempt: Attempt, body: str, end: int) -> bool:

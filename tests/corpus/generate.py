@@ -272,6 +272,15 @@ def _bare_cut(p: str, rng: random.Random) -> Case:
     return case("unbracketed last argument at a length stop", reply, {"error": "parse"}, finish_reason="length")
 
 
+def _labelled_after(p: str, rng: random.Random) -> Case:
+    action, wire = g.action(p, rng)
+    decoy = _decoy(p, rng, wire)
+    said = rng.choice(["If that fails, Action: {d}", "Then next time Action: {d}", "(otherwise Action: {d})"])
+    answer = f"{g.layout(p, action, rng)}\n{said.format(d=decoy)}"
+    return case("an action labelled mid-line after the action", envelope(p, rng.choice(THINKING), answer, rng),
+                {"action": wire})
+
+
 # Kinds added after the first corpus: generated after it, so the earlier cases keep their ids and text.
 LATER_KINDS: list[Callable[[str, random.Random], Case]] = [_cut_after_quoted, _quoting, _quoting_cut]
 # Added after those, the same way: nothing written after the action supplies it.
@@ -285,13 +294,17 @@ WEB = tuple(p for p in PROFILES if p.endswith("/web"))
 # Then: a reply stopped at max_tokens gives an action written whole before the cut, never one the cut may have ended.
 LENGTH_KINDS: list[Callable[[str, random.Random], Case]] = [_length_after_action]
 BARE_KINDS: list[Callable[[str, random.Random], Case]] = [_bare_at_the_end, _bare_cut]
+# Then, for GLM mobile (the action is the last section): an "Action:" label quoted mid-line after it is no action.
+LABEL_KINDS: list[Callable[[str, random.Random], Case]] = [_labelled_after]
+GLM_MOBILE = tuple(p for p in PROFILES if p.startswith("glm-") and p.endswith("/mobile"))
 
 
 def generate() -> list[Case]:
     rng = random.Random(SEED)
     cases: list[Case] = []
     groups = [(kinds, PROFILES) for kinds in (KINDS, LATER_KINDS, AFTER_KINDS, STOP_KINDS, CLOSE_KINDS)]
-    for kinds, profiles in [*groups, (NEST_KINDS, WEB), (LENGTH_KINDS, PROFILES), (BARE_KINDS, WEB)]:
+    for kinds, profiles in [*groups, (NEST_KINDS, WEB), (LENGTH_KINDS, PROFILES), (BARE_KINDS, WEB),
+                            (LABEL_KINDS, GLM_MOBILE)]:
         for profile in profiles:
             for make in kinds:
                 for _ in range(PER_KIND):
