@@ -46,19 +46,25 @@ _CALL_API_TEXT = {  # the separate request that answers a Call_API: intro, page 
 }
 
 
-def _find_call(answer: str) -> Call:
-    """The last do(...)/finish(...) call in ``answer`` (never one quoted inside another's argument), also one whose
-    ``do(`` the model lost (``action="Back")`` at a line's start; its span then starts at ``action``). When the
-    last call cannot be read (cut off, malformed) the reply is a ParseError: an earlier call, one the thought
-    mentions, is never executed in its place."""
+_ANSWER_TAG = re.compile(r"<answer>", re.IGNORECASE)
+
+
+def _find_call(answer: str, separated: bool) -> Call:
+    """The action call in ``answer``: when the thought is ``separated`` from it (``<think>``/``<answer>`` tags, the
+    trained layout ``<answer>do(...)</answer>``) and the answer starts with a do(...)/finish(...) call, that call (one
+    the model writes after it, even with ``</answer>`` eaten by the stop word, is a remark); else the last call,
+    after the thought (never one quoted inside another's argument). A call
+    whose ``do(`` the model lost (``action="Back")`` at a line's start counts; its span then starts at ``action``.
+    When the call there cannot be read (cut off, malformed) the reply is a ParseError: another call, one the
+    thought mentions, is never executed in its place."""
     tries = find_calls(answer, _CALL, lost=(_LOST, "do("))
     if not tries:
         raise ParseError(f"no do(action=...) or finish(message=...) call found: {clip(answer)}")
-    last = tries[-1]
-    if last.error is not None:
-        raise ParseError(f"the last do(...)/finish(...) call could not be read ({last.error}); nothing was executed: "
-                         f"{clip(answer[last.start :])}")
-    return last.value
+    chosen = tries[0] if separated and not answer[: tries[0].start].strip() else tries[-1]
+    if chosen.error is not None:
+        raise ParseError(f"the do(...)/finish(...) call could not be read ({chosen.error}); nothing was executed: "
+                         f"{clip(answer[chosen.start :])}")
+    return chosen.value
 
 
 def _to_action(name: str, kwargs: dict[str, Any]):  # noqa: ANN202 - returns an Action
@@ -81,10 +87,11 @@ def _to_action(name: str, kwargs: dict[str, Any]):  # noqa: ANN202 - returns an 
 
 
 def parse_autoglm(text: str, tail: bool = False) -> Decision:
-    """Parse an AutoGLM-Phone reply; untagged, the action is the last call and the text before it the thought."""
+    """Parse an AutoGLM-Phone reply: the call a tagged answer starts with, else the last call with the text before
+    it as the thought (see :func:`_find_call`)."""
     sections = split_reasoning(text)
     answer = strip_boxes(sections.answer)
-    call = _find_call(answer)
+    call = _find_call(answer, bool(sections.thinking.strip()) or _ANSWER_TAG.search(text) is not None)
     if tail:
         require_tail(answer[call.end :])
     kwargs = dict(call.kwargs)

@@ -281,6 +281,15 @@ def _labelled_after(p: str, rng: random.Random) -> Case:
                 {"action": wire})
 
 
+def _remark_after_open_answer(p: str, rng: random.Random) -> Case:
+    action, wire = g.action(p, rng)
+    decoy = _decoy(p, rng, wire)
+    reply = envelope(p, rng.choice(THINKING), action, rng).removesuffix("</answer>")
+    remark = rng.choice(["\nLast time {d} did nothing.", " (not {d}, that failed)", "\nNext: {d}"])
+    return case("a call remarked on after the action, </answer> eaten", reply + remark.format(d=decoy),
+                {"action": wire})
+
+
 # Kinds added after the first corpus: generated after it, so the earlier cases keep their ids and text.
 LATER_KINDS: list[Callable[[str, random.Random], Case]] = [_cut_after_quoted, _quoting, _quoting_cut]
 # Added after those, the same way: nothing written after the action supplies it.
@@ -297,6 +306,9 @@ BARE_KINDS: list[Callable[[str, random.Random], Case]] = [_bare_at_the_end, _bar
 # Then, for GLM mobile (the action is the last section): an "Action:" label quoted mid-line after it is no action.
 LABEL_KINDS: list[Callable[[str, random.Random], Case]] = [_labelled_after]
 GLM_MOBILE = tuple(p for p in PROFILES if p.startswith("glm-") and p.endswith("/mobile"))
+# Then, for AutoGLM (its answer is the call alone): a call written after the one the answer starts with is a remark.
+REMARK_KINDS: list[Callable[[str, random.Random], Case]] = [_remark_after_open_answer]
+AUTOGLM = tuple(p for p in PROFILES if p.startswith("autoglm"))
 
 
 def generate() -> list[Case]:
@@ -304,7 +316,7 @@ def generate() -> list[Case]:
     cases: list[Case] = []
     groups = [(kinds, PROFILES) for kinds in (KINDS, LATER_KINDS, AFTER_KINDS, STOP_KINDS, CLOSE_KINDS)]
     for kinds, profiles in [*groups, (NEST_KINDS, WEB), (LENGTH_KINDS, PROFILES), (BARE_KINDS, WEB),
-                            (LABEL_KINDS, GLM_MOBILE)]:
+                            (LABEL_KINDS, GLM_MOBILE), (REMARK_KINDS, AUTOGLM)]:
         for profile in profiles:
             for make in kinds:
                 for _ in range(PER_KIND):
