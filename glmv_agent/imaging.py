@@ -22,7 +22,7 @@ import io
 import os
 import weakref
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any, Literal
 from urllib.parse import urlparse
 
@@ -30,6 +30,7 @@ from PIL import Image
 
 from .geometry import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, smart_resize
 from .webp_choice import smallest_webp
+from .workers import Workers
 
 ImageFormat = Literal["jpeg", "png", "webp", "webp-lossless", "webp-smallest"]
 FormatChoice = Literal["auto", "jpeg", "png", "webp", "webp-lossless", "webp-smallest"]
@@ -87,7 +88,7 @@ def resolve_format(choice: FormatChoice, base_url: str | None = None) -> ImageFo
     return "webp-smallest"
 
 
-_POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="glmv-image")
+_POOL = Workers("glmv-image")
 _CACHE: dict[int, dict[Any, Any]] = {}  # id(image) -> {key: value}; an entry lives exactly as long as its image
 
 
@@ -118,6 +119,18 @@ def prefetch(img: Image.Image, key: Any, compute: Callable[[Image.Image], Any]) 
     values = _values(img)
     if key not in values:
         values[key] = _POOL.submit(compute, img)
+
+
+def _drop_unfinished() -> None:
+    """In a child made by fork: a value the parent's threads were still computing never arrives there; it is
+    computed anew when wanted."""
+    for values in list(_CACHE.values()):
+        for key in [k for k, v in values.items() if isinstance(v, Future) and not v.done()]:
+            values.pop(key, None)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_unfinished)
 
 
 def _values(img: Image.Image) -> dict[Any, Any]:

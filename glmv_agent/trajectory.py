@@ -18,10 +18,12 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
 from PIL import Image
+
+from .workers import Workers
 
 SUFFIX = ".png"
 PNG_LEVEL = 1  # zlib level 1: ~3x faster than Pillow's default 6 on screenshots, a few % larger
@@ -40,8 +42,7 @@ def _lower_priority() -> None:
         pass
 
 
-_POOL = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="glmv-trajectory",
-                           initializer=_lower_priority)
+_POOL = Workers("glmv-trajectory", initializer=_lower_priority)
 
 
 def write_image(path: Path, image: Image.Image) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import threading
 import time
 
@@ -55,3 +56,33 @@ def test_first_requests_reach_the_server_before_the_last_ones_are_built() -> Non
     assert len(arrivals) == CALLS
     first, middle = arrivals[0] - started, arrivals[CALLS // 2] - started
     assert first < 0.5 * middle, f"the first request arrived at {first:.3f} s, the middle one at {middle:.3f} s"
+
+
+def ask_once(backend: AsyncOpenAIBackend, image: Image.Image) -> str:
+    message = ChatMessage(role="user", content=[TextPart(text="go"), ImagePart(image=image)])
+    return asyncio.run(backend.agenerate([message], GenerationParams(temperature=0.0, max_tokens=16))).text
+
+
+def test_one_backend_serves_one_asyncio_run_after_another() -> None:
+    """The connections of the first run's client belong to its closed loop; the next run gets a client of its own
+    instead of 'Event loop is closed'."""
+    with FakeOpenAIServer(default="Action: tap") as server:
+        backend = AsyncOpenAIBackend(EndpointConfig(base_url=server.base_url, model="glm"))
+        assert [ask_once(backend, screen(n)) for n in range(3)] == ["Action: tap"] * 3
+    assert len(server.chat_requests) == 3
+
+
+def test_a_forked_child_encodes_and_sends_with_pools_of_its_own() -> None:
+    """The parent's worker threads do not exist in a child made by fork; before the pools were made anew there, the
+    child's first request waited forever for a build no thread would run."""
+    with FakeOpenAIServer(default="Action: tap") as server:
+        backend = AsyncOpenAIBackend(EndpointConfig(base_url=server.base_url, model="glm", image_format="webp"))
+        assert ask_once(backend, screen(0)) == "Action: tap"  # the parent's pool threads now exist
+        context = multiprocessing.get_context("fork")
+        answers = context.Queue()
+        child = context.Process(target=lambda: answers.put(ask_once(AsyncOpenAIBackend(backend.config), screen(1))))
+        child.start()
+        child.join(30)
+        if child.is_alive():
+            child.kill()
+        assert child.exitcode == 0 and answers.get(timeout=5) == "Action: tap"
