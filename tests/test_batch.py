@@ -165,13 +165,16 @@ def test_cli_batch_resumes_after_being_killed(tmp_path: Path) -> None:
     proc.wait()
     first = {json.loads(line)["id"] for line in results.read_text().splitlines() if line.strip()}
     assert first == {"t0", "t1"}
+    resumed = time.monotonic()
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    resumed = time.monotonic() - resumed
     assert done.returncode == 0, done.stderr
     final = [json.loads(line) for line in results.read_text().splitlines()]
     ids = [line["id"] for line in final]
     assert sorted(set(ids)) == [f"t{i}" for i in range(5)] and len(ids) == len(set(ids))  # none ran twice
     assert all(line["status"] == "complete" for line in final)
-    assert json.loads((out / "summary.json").read_text())["episodes"] == 5
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["episodes"] == 5 and 0 < summary["wall_s"] < resumed  # the counts are all results', the time this run's
     assert list((out / "episodes").glob("*.interrupted-1"))  # the killed episode's partial run, set aside
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import time
 from pathlib import Path
 from typing import Any
 
@@ -142,8 +143,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
         done_before = finished_ids(runner.results)
         progress.advance(bar, sum(task.id in done_before for task in tasks))
         config = AgentConfig(max_steps=args.max_steps, write_report=False)
+        started = time.monotonic()
         outcomes = asyncio.run(_run(runner, tasks, config, shared))
-    _print_summary(console, runner, outcomes)
+    _print_summary(console, runner, outcomes, time.monotonic() - started)
     # Not complete, or judged a failure by its benchmark or check: either makes the batch exit 4.
     unfinished = [outcome for outcome in read_results(runner.results)
                   if outcome.status != "complete" or outcome.verdict.result == "fail"]
@@ -186,12 +188,13 @@ async def _run(
             await backend.aclose()
 
 
-def _print_summary(console: Any, runner: BatchRunner, outcomes: list[EpisodeOutcome]) -> None:
+def _print_summary(console: Any, runner: BatchRunner, outcomes: list[EpisodeOutcome], wall_s: float) -> None:
+    """The table, and summary.json over every result in the folder (earlier runs' too); ``wall_s`` is this run's."""
     import json
 
     from rich.table import Table
 
-    summary = summarize(read_results(runner.results))
+    summary = summarize(read_results(runner.results), wall_s)
     (runner.out_dir / "summary.json").write_text(json.dumps(summary.model_dump(), indent=2), encoding="utf-8")
     table = Table(title=f"batch: {runner.out_dir}")
     for column in ("episodes", "passed", "failed", "unverified", "success rate", "model said done", "mean steps",

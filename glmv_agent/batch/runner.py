@@ -121,7 +121,9 @@ class LimitedBackend:
 
 class BatchSummary(BaseModel):
     """``succeeded`` / ``failed`` / ``unverified`` count verdicts; ``success_rate`` is passes over judged episodes
-    (None when nothing was judged); ``claimed_complete`` counts episodes whose model said it finished."""
+    (None when nothing was judged); ``claimed_complete`` counts episodes whose model said it finished. The counts
+    cover every result in the folder; ``wall_s`` is the wall time, in seconds, of the run that wrote the summary (a
+    resumed run counts only its own)."""
 
     episodes: int = 0
     succeeded: int = 0
