@@ -23,6 +23,7 @@ from .interrupts import signals_as_interrupts
 from .oversight.guard import Guard
 from .oversight.policy import Policy
 from .oversight.secrets import SecretStore
+from .parsing import no_controls
 from .profiles import MODELS, get_profile, profile_keys
 from .progress import LiveProgress, make_console
 from .types import GenerationParams
@@ -252,7 +253,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     try:
         decision = profile.parse(text, tail=args.as_reasoning)
     except ParseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {no_controls(str(exc))}", file=sys.stderr)
         return 2
     out = {"action": decision.action.wire(), "thought": decision.thought, "memory": decision.memory}
     print(json.dumps(out, ensure_ascii=False))
@@ -358,9 +359,9 @@ def _print_result(result: EpisodeResult) -> None:
     print(f"status: {result.status} (actions: {counts.executed} executed, {counts.refused} refused, "
           f"{counts.failed} failed)")
     if result.answer:
-        print(f"answer: {result.answer}")
+        print(f"answer: {no_controls(result.answer)}")
     if result.error:
-        print(f"reason: {result.error}")
+        print(f"reason: {no_controls(result.error)}")
     print(f"run folder: {result.run_dir}")
 
 
@@ -374,10 +375,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (DeviceError, BackendError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {no_controls(str(exc))}", file=sys.stderr)
         return EXIT_DEVICE
     except GlmvError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {no_controls(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

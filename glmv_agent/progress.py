@@ -10,10 +10,17 @@ from rich.markup import escape
 
 from .errors import UserAbort
 from .oversight.guard import Answer
+from .parsing import no_controls
 from .recording import StepRecord
 
 _CHOICES = escape("[y]es/[n]o/[s]top")
 _PHASES = {"observe": "looking at the screen", "generate": "waiting for the model", "execute": "acting"}
+
+
+def shown(text: str) -> str:
+    """``text`` (the model's or a page's) for a console line: control characters written as escapes (see
+    :func:`glmv_agent.parsing.no_controls`) and rich markup escaped."""
+    return escape(no_controls(text))
 
 
 def make_console(stderr: bool = False) -> Console:
@@ -53,12 +60,12 @@ class LiveProgress:
         latency = record.timings.get("generate", 0.0)
         where = f" at {record.pixels}" if record.pixels else ""
         line = (
-            f"[bold]step {record.index:>2}[/] [cyan]{escape(name):<16}[/] "
-            f"{escape(json.dumps(action, ensure_ascii=False))}{escape(where)}  "
+            f"[bold]step {record.index:>2}[/] [cyan]{shown(name):<16}[/] "
+            f"{shown(json.dumps(action, ensure_ascii=False))}{shown(where)}  "
             f"[dim]model {latency:.1f}s, {self.tokens} tokens[/]"
         )
         if record.error:
-            line += f"\n        [red]{escape(record.error_kind or 'error')}: {escape(record.error)}[/]"
+            line += f"\n        [red]{shown(record.error_kind or 'error')}: {shown(record.error)}[/]"
         self.console.print(line)
 
     def takeover(self, message: str) -> None:
@@ -66,7 +73,7 @@ class LiveProgress:
         if self._status is not None:
             self._status.stop()
         try:
-            self.console.input(f"[bold yellow]Your turn:[/] {escape(message)} [dim](press Enter when done)[/] ")
+            self.console.input(f"[bold yellow]Your turn:[/] {shown(message)} [dim](press Enter when done)[/] ")
         except EOFError:
             raise UserAbort("stopped at the takeover prompt") from None
         finally:
@@ -79,7 +86,7 @@ class LiveProgress:
             self._status.stop()
         try:
             while True:
-                reply = self.console.input(f"[yellow]Allow[/] {escape(text)}? {_CHOICES} ").strip().lower()
+                reply = self.console.input(f"[yellow]Allow[/] {shown(text)}? {_CHOICES} ").strip().lower()
                 if reply in ("y", "yes"):
                     return "yes"
                 if reply in ("n", "no"):

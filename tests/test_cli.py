@@ -108,3 +108,17 @@ def test_demo_runs_offline_in_chromium(tmp_path: Path) -> None:
     assert (tmp_path / "demo" / "report.html").is_file()
     summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
     assert summary["status"] == "complete" and summary["steps"] == 5
+
+
+def test_control_sequences_in_model_text_reach_the_terminal_as_escapes(tmp_path: Path) -> None:
+    """A reply (or a page injecting text into it) carrying ESC/BEL sequences (retitle the window, hide text) is shown
+    with those characters written as \\x1b, \\x07: on the parse error line and on a run's step and reason lines."""
+    hostile = "Action: rm_rf('/')\x1b]0;PWNED\x07\x1b[8m hidden\x9b2J"
+    done = cli("parse", "--model", "glm-4.5v", "--platform", "desktop", "-", stdin=hostile)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "\\x1b]0;PWNED\\x07\\x1b[8m hidden\\x9b2J" in done.stderr
+    replay = tmp_path / "hostile.jsonl"
+    replay.write_text(json.dumps({"content": hostile}) + "\n", encoding="utf-8")
+    done = cli("run", "t", "--platform", "desktop", "--fake-screen", "--replay", str(replay), "--out", str(tmp_path / "r"))
+    shown = done.stdout + done.stderr
+    assert "PWNED" in shown and not any(char in shown for char in "\x1b\x07\x9b"), shown

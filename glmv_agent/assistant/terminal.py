@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..errors import GlmvError
-from ..progress import make_console
+from ..progress import make_console, shown
 from .events import Answered, Ended, Held, PanelEvent, Routed, Stepped
 from .session import AssistantSession
 
@@ -44,7 +44,7 @@ class TerminalChat:
                 try:
                     turn = self.session.submit(text)
                 except GlmvError as exc:
-                    self.console.print(f"[red]{escape(str(exc))}[/]")
+                    self.console.print(f"[red]{shown(str(exc))}[/]")
                     continue
                 self._follow(events, turn.number)
         finally:
@@ -68,28 +68,28 @@ class TerminalChat:
         if isinstance(event, Routed):
             self.console.print(f"[dim]({_ROUTES[event.kind]})[/]")
         elif isinstance(event, Stepped):
-            line = f"[bold]step {event.step:>2}[/] [cyan]{escape(event.action or 'no action')}[/]"
+            line = f"[bold]step {event.step:>2}[/] [cyan]{shown(event.action or 'no action')}[/]"
             if event.result:
-                line += f"  [dim]{escape(event.result)}[/]"
+                line += f"  [dim]{shown(event.result)}[/]"
             if event.error:
-                line += f"\n        [red]{escape(event.error)}[/]"
+                line += f"\n        [red]{shown(event.error)}[/]"
             self.console.print(line)
         elif isinstance(event, Held):
             self._hold(event)
         elif isinstance(event, Answered):
-            self.console.print(f"[green]answer:[/] {escape(event.text)}")
+            self.console.print(f"[green]answer:[/] {shown(event.text)}")
         elif isinstance(event, Ended):
             self._ended(event)
 
     def _hold(self, event: Held) -> None:
         if event.kind == "takeover":
-            prompt = f"[bold yellow]Your turn:[/] {escape(event.text)} [dim](Enter when done, s to stop)[/] "
+            prompt = f"[bold yellow]Your turn:[/] {shown(event.text)} [dim](Enter when done, s to stop)[/] "
             reply = self._input(prompt)
             answer = "stop" if reply in ("s", "stop", None) else "yes"
         else:
             answer = None
             while answer is None:
-                reply = self._input(f"[yellow]Allow[/] {escape(event.text)}? {_CHOICES} ")
+                reply = self._input(f"[yellow]Allow[/] {shown(event.text)}? {_CHOICES} ")
                 answer = {"y": "yes", "yes": "yes", "n": "no", "no": "no", "s": "stop", "stop": "stop"}.get(
                     reply if reply is not None else "stop")
         if answer == "stop":
@@ -106,10 +106,10 @@ class TerminalChat:
     def _ended(self, event: Ended) -> None:
         colour = "green" if event.status in ("complete", "answered") else "red"
         if event.kind != "question":
-            self.console.print(f"status: [{colour}]{escape(event.status)}[/]")
+            self.console.print(f"status: [{colour}]{shown(event.status)}[/]")
             if event.answer:
-                self.console.print(f"answer: {escape(event.answer)}")
+                self.console.print(f"answer: {shown(event.answer)}")
         if event.error:
-            self.console.print(f"reason: {escape(event.error)}")
+            self.console.print(f"reason: {shown(event.error)}")
         if event.folder:
-            self.console.print(f"[dim]run folder: {escape(event.folder)}[/]")
+            self.console.print(f"[dim]run folder: {shown(event.folder)}[/]")
