@@ -8,6 +8,7 @@ import inspect
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -226,6 +227,9 @@ def _platform_in(argv: Sequence[str]) -> str | None:
     return None
 
 
+_C1 = re.compile("[\x7f-\x9f]")
+
+
 def _print_lines(lines: list[str]) -> int:
     for line in lines:
         print(line)
@@ -256,7 +260,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
         print(f"error: {no_controls(str(exc))}", file=sys.stderr)
         return 2
     out = {"action": decision.action.wire(), "thought": decision.thought, "memory": decision.memory}
-    print(json.dumps(out, ensure_ascii=False))
+    print(json_line(out))
     return 0
 
 
@@ -340,7 +344,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                       secrets=secrets)
         result = agent.run(args.task)
     if args.json:
-        print(json.dumps(result_json(result), ensure_ascii=False))
+        print(json_line(result_json(result)))
     else:
         _print_result(result)
     return EXIT_CODES.get(result.status, EXIT_DEVICE)
@@ -352,6 +356,12 @@ def result_json(result: EpisodeResult) -> dict[str, Any]:
     return {"status": result.status, "answer": result.answer, "error": result.error,
             "steps": len({record.index for record in result.steps}), "run_dir": str(result.run_dir),
             "actions": result.actions.model_dump()}
+
+
+def json_line(value: Any) -> str:
+    """``value`` as one line of JSON for the terminal: non-ASCII text as is, control characters escaped (JSON
+    escapes those below U+0020 itself; DEL and the C1 codes U+0080-U+009F are written as \\u00XX too)."""
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
 
 
 def _print_result(result: EpisodeResult) -> None:

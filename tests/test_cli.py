@@ -122,3 +122,7 @@ def test_control_sequences_in_model_text_reach_the_terminal_as_escapes(tmp_path:
     done = cli("run", "t", "--platform", "desktop", "--fake-screen", "--replay", str(replay), "--out", str(tmp_path / "r"))
     shown = done.stdout + done.stderr
     assert "PWNED" in shown and not any(char in shown for char in "\x1b\x07\x9b"), shown
+    reply = "Memory: None\nReason: a\x9b2J\x1b[8m b 周报\nAction: {\"action_type\": \"wait\"}"
+    done = cli("parse", "--model", "glm-4.5v", "--platform", "mobile", "-", stdin=reply)
+    assert done.returncode == 0 and not any(char in done.stdout for char in "\x1b\x9b"), done.stdout
+    assert json.loads(done.stdout)["thought"] == "a\x9b2J\x1b[8m b 周报"  # the JSON still reads back exactly
