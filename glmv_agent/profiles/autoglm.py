@@ -50,17 +50,24 @@ _ANSWER_TAG = re.compile(r"<answer>", re.IGNORECASE)
 
 
 def _find_call(answer: str, separated: bool) -> Call:
-    """The action call in ``answer``: when the thought is ``separated`` from it (``<think>``/``<answer>`` tags, the
-    trained layout ``<answer>do(...)</answer>``) and the answer starts with a do(...)/finish(...) call, that call (one
-    the model writes after it, even with ``</answer>`` eaten by the stop word, is a remark); else the last call,
-    after the thought (never one quoted inside another's argument). A call
-    whose ``do(`` the model lost (``action="Back")`` at a line's start counts; its span then starts at ``action``.
-    When the call there cannot be read (cut off, malformed) the reply is a ParseError: another call, one the
-    thought mentions, is never executed in its place."""
+    """The action call in ``answer`` (never one quoted inside another's argument):
+
+    - the last do(...)/finish(...) call when the answer ends with it (a thought that leaked into the answer, or an
+      untagged reply, mentions other calls before it);
+    - else, when the thought is ``separated`` from the answer (``<think>``/``<answer>`` tags, the trained layout
+      ``<answer>do(...)</answer>``) and the answer starts with a call, that call: what the model wrote after it,
+      with ``</answer>`` eaten by the stop word, is a remark ("do(Tap ...) (not do(Back), that failed)");
+    - else the last call.
+
+    A call whose ``do(`` the model lost (``action="Back")`` at a line's start) counts; its span then starts at
+    ``action``. When the chosen call cannot be read (cut off, malformed) the reply is a ParseError: another call,
+    one the thought mentions, is never executed in its place."""
     tries = find_calls(answer, _CALL, lost=(_LOST, "do("))
     if not tries:
         raise ParseError(f"no do(action=...) or finish(message=...) call found: {clip(answer)}")
-    chosen = tries[0] if separated and not answer[: tries[0].start].strip() else tries[-1]
+    chosen = tries[-1]
+    if answer[chosen.end :].strip() and separated and not answer[: tries[0].start].strip():
+        chosen = tries[0]
     if chosen.error is not None:
         raise ParseError(f"the do(...)/finish(...) call could not be read ({chosen.error}); nothing was executed: "
                          f"{clip(answer[chosen.start :])}")

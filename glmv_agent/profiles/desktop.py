@@ -35,7 +35,8 @@ _MEMORY = re.compile(r"(?:\*\*)?\bMemory\s*(?:\*\*\s*)?[:：]")
 _THOUGHT_LABEL = re.compile(r"^(?:\*\*)?Thought\s*(?:\*\*\s*)?[:：]\s*", re.IGNORECASE)
 _ACTION_LABEL = re.compile(r"(?:\*\*)?\bAction\s*(?:\*\*\s*)?[:：]\s*$", re.IGNORECASE)
 _AFTER_ACTION_LABEL = re.compile(r"(?:\*\*)?\bAction\s*(?:\*\*\s*)?[:：]", re.IGNORECASE)
-_OTHER_CALL = re.compile(r"\s*([A-Za-z_][\w.]*)\s*\(")
+_BOXED_CALL = re.compile(r"\s*([A-Za-z_][\w.]*)\s*\(")  # a box holds the call alone
+_LABELLED_CALL = re.compile(r"\s*([A-Za-z_][\w.]*)\(")  # "Action: press_enter()", not "Action: Click (OK)"
 MAX_HISTORY_IMAGES = 4
 
 
@@ -51,12 +52,10 @@ def _choose_call(answer: str) -> tuple[Call, re.Match[str] | None]:
     """
     tries = find_calls(answer, _CALL)
     if not tries:
-        unknown = _unknown_call(answer)
-        if unknown:
-            raise ParseError(f"unknown desktop action {unknown!r}; expected one of {', '.join(NAMES)}; nothing was "
-                             f"executed: {clip(answer)}")
+        _refuse_unknown(answer, len(answer), tries)
         raise ParseError(f"no desktop action call like left_click(start_box='[x,y]') found: {clip(answer)}")
     before, label = before_memory(answer, tries, _MEMORY)
+    _refuse_unknown(answer, label.start() if label else len(answer), tries)
     boxes = [(start, end) for start, end in box_ranges(answer) if label is None or start < label.start()]
     boxed = [t for t in before if any(start <= t.start < end for start, end in boxes)]
     chosen = (boxed or before)[-1]
@@ -69,14 +68,19 @@ def _choose_call(answer: str) -> tuple[Call, re.Match[str] | None]:
     return chosen.value, label
 
 
-def _unknown_call(answer: str) -> str | None:
-    """The name of the call where the action goes (the last box, else after the last ``Action:`` label) when it is
-    none of the desktop actions, e.g. ``rm_rf`` for ``<|begin_of_box|>rm_rf('/')<|end_of_box|>``; else None."""
-    boxes = box_ranges(answer)
-    labels = list(_AFTER_ACTION_LABEL.finditer(answer))
-    where = boxes[-1][0] if boxes else labels[-1].end() if labels else None
-    found = _OTHER_CALL.match(answer, where) if where is not None else None
-    return found.group(1) if found else None
+def _refuse_unknown(answer: str, end: int, calls: list[Any]) -> None:
+    """Raise ParseError naming the call where the action goes (the last box before ``end``, else right after the last
+    ``Action:`` label before it) when that call is none of the desktop actions: ``rm_rf`` in
+    ``<|begin_of_box|>rm_rf('/')<|end_of_box|>``. A known call elsewhere (a remark, "if that fails, left_click(...)")
+    never runs in its place. Labels inside a call's arguments do not count."""
+    boxes = [start for start, _ in box_ranges(answer[:end])]
+    labels = [m.end() for m in _AFTER_ACTION_LABEL.finditer(answer, 0, end)
+              if not any(c.start <= m.start() < c.end for c in calls)]
+    found = _BOXED_CALL.match(answer, boxes[-1]) if boxes else _LABELLED_CALL.match(answer, labels[-1]) if labels \
+        else None
+    if found and found.group(1).lower() not in _CANON:
+        raise ParseError(f"unknown desktop action {found.group(1)!r}; expected one of {', '.join(NAMES)}; nothing was "
+                         f"executed: {clip(answer[found.start(1) :])}")
 
 
 def _point(value: Any, what: str) -> list[int]:

@@ -6,6 +6,7 @@ thousandths. History is single-turn text inside the prompt; the current screensh
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..errors import ParseError
@@ -73,10 +74,14 @@ def _action_dict(body: str) -> tuple[dict[str, Any], int, int]:
     return last.value, last.start, last.end
 
 
+# What may stand before a section label on its line: spaces of any width, markdown's bullet, quote, heading and
+# emphasis marks, and a section number ("3. Action:", as the protocol's output format numbers the sections).
+_LINE_PREFIX = re.compile(r"(?:[\s\u200b-\u200d\u2060\ufeff*_>#+-]|\d{1,3}[.)、．])*")
+
+
 def _starts_line(body: str, index: int) -> bool:
-    """Whether only spaces (or markdown's ``-``/``#`` markers) stand between the line's start and ``index``."""
-    line = body[body.rfind("\n", 0, index) + 1 : index]
-    return not line.strip(" \t-#>")
+    """Whether only what :data:`_LINE_PREFIX` allows stands between the line's start and ``index``."""
+    return _LINE_PREFIX.fullmatch(body, body.rfind("\n", 0, index) + 1, index) is not None
 
 
 def _is_action(attempt: Attempt, body: str, end: int) -> bool:

@@ -285,7 +285,7 @@ def _remark_after_open_answer(p: str, rng: random.Random) -> Case:
     action, wire = g.action(p, rng)
     decoy = _decoy(p, rng, wire)
     reply = envelope(p, rng.choice(THINKING), action, rng).removesuffix("</answer>")
-    remark = rng.choice(["\nLast time {d} did nothing.", " (not {d}, that failed)", "\nNext: {d}"])
+    remark = rng.choice(["\nLast time {d} did nothing.", " (not {d}, that failed)", "\nNot {d} again."])
     return case("a call remarked on after the action, </answer> eaten", reply + remark.format(d=decoy),
                 {"action": wire})
 
