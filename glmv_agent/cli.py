@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
-import json
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,7 +22,7 @@ from .interrupts import signals_as_interrupts
 from .oversight.guard import Guard
 from .oversight.policy import Policy
 from .oversight.secrets import SecretStore
-from .parsing import no_controls
+from .printable import PrintableFormatter, json_line, no_controls
 from .profiles import MODELS, get_profile, profile_keys
 from .progress import LiveProgress, make_console
 from .types import GenerationParams
@@ -227,9 +225,6 @@ def _platform_in(argv: Sequence[str]) -> str | None:
     return None
 
 
-_C1 = re.compile("[\x7f-\x9f]")
-
-
 def _print_lines(lines: list[str]) -> int:
     for line in lines:
         print(line)
@@ -358,12 +353,6 @@ def result_json(result: EpisodeResult) -> dict[str, Any]:
             "actions": result.actions.model_dump()}
 
 
-def json_line(value: Any) -> str:
-    """``value`` as one line of JSON for the terminal: non-ASCII text as is, control characters escaped (JSON
-    escapes those below U+0020 itself; DEL and the C1 codes U+0080-U+009F are written as \\u00XX too)."""
-    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
-
-
 def _print_result(result: EpisodeResult) -> None:
     counts = result.actions
     print(f"status: {result.status} (actions: {counts.executed} executed, {counts.refused} refused, "
@@ -381,7 +370,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(_platform_in(argv)).parse_args(argv)  # another platform's flag is a usage error
     verbose = args.verbose + getattr(args, "verbose_after", 0)
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()  # log lines quote model and page text: no raw control characters
+    handler.setFormatter(PrintableFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     try:
         return int(args.func(args) or 0)
     except (DeviceError, BackendError) as exc:

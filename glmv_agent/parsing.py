@@ -21,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 from .actions import Action
 from .errors import ParseError, ThinkingCut
 from .literal import MAX_ATTEMPTS, SURROGATE, Attempt, find_literals, last_matches
+from .printable import no_controls
 from .types import Completion, Decision, PromptProfile
 
 MAX_REPLY = 1_000_000  # characters; max_tokens never allows this much, so more is degenerate output
@@ -266,16 +267,6 @@ def as_bool(value: object) -> bool:
 
 def clip(text: str, limit: int = 160) -> str:
     """Shorten text for error messages (whitespace folded, lone surrogates replaced, control characters written as
-    escapes: see :func:`no_controls`)."""
+    escapes: see :func:`glmv_agent.printable.no_controls`)."""
     flat = no_controls(SURROGATE.sub("\ufffd", " ".join(text[: limit * 4].split())))
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def no_controls(text: str) -> str:
-    """``text`` with its control characters but newline and tab written as escapes (``\\x1b``): model or page text
-    shown in a terminal cannot move the cursor, hide text, retitle the window or set the clipboard (ESC, CSI and
-    OSC sequences, C1 codes)."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

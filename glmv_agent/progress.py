@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from .errors import UserAbort
 from .oversight.guard import Answer
-from .parsing import no_controls
+from .printable import no_controls
 from .recording import StepRecord
 
 _CHOICES = escape("[y]es/[n]o/[s]top")
