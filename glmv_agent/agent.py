@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import numbers
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,9 +28,12 @@ MAX_STEPS = 1000  # the largest step cap: AgentConfig, `run`/`mcp --max-steps` a
 
 
 def step_cap(value: object) -> int:
-    """``value`` as a step cap: a whole number from 1 to MAX_STEPS (an integral float such as 5.0 counts, a bool or
-    a string does not). Raises ValueError saying what is accepted, in one line."""
+    """``value`` as a step cap: a whole number from 1 to MAX_STEPS (an integral float such as 5.0 counts, and any
+    integer type such as numpy's; a bool or a string does not). Raises ValueError saying what is accepted, in one
+    line."""
     if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, numbers.Integral) and not isinstance(value, bool):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_STEPS:
         raise ValueError(f"must be a whole number from 1 to {MAX_STEPS} (got {repr(value)[:40]})")

@@ -114,3 +114,13 @@ def test_the_settings_models_refuse_what_the_cli_refuses(bad: object) -> None:
             build(bad)
         assert build(7.0) is not None
     assert AgentConfig(max_steps=7.0).max_steps == 7 and EvalSettings(tasks=["click-test"], max_steps=1000).max_steps == 1000
+
+
+def test_any_integer_type_is_a_whole_number() -> None:
+    """numpy's integers (a sweep script's np.arange) are whole numbers; numpy's bool is not."""
+    numpy = pytest.importorskip("numpy")
+    from glmv_agent.agent import AgentConfig
+
+    assert AgentConfig(max_steps=numpy.int64(7)).max_steps == 7 and StepOptions(act_steps=numpy.int32(3)).act_steps == 3
+    with pytest.raises(ValueError, match="must be a whole number"):
+        AgentConfig(max_steps=numpy.bool_(True))
