@@ -76,8 +76,12 @@ def _refuse_unknown(answer: str, end: int, calls: list[Any]) -> None:
     boxes = [start for start, _ in box_ranges(answer[:end])]
     labels = [m.end() for m in _AFTER_ACTION_LABEL.finditer(answer, 0, end)
               if not any(c.start <= m.start() < c.end for c in calls)]
-    found = _BOXED_CALL.match(answer, boxes[-1]) if boxes else _LABELLED_CALL.match(answer, labels[-1]) if labels \
-        else None
+    if boxes:
+        found = _BOXED_CALL.match(answer, boxes[-1])
+    elif labels:
+        found = _LABELLED_CALL.match(answer, labels[-1])
+    else:
+        return
     if found and found.group(1).lower() not in _CANON:
         raise ParseError(f"unknown desktop action {found.group(1)!r}; expected one of {', '.join(NAMES)}; nothing was "
                          f"executed: {clip(answer[found.start(1) :])}")
