@@ -94,8 +94,8 @@ def _to_action(name: str, kwargs: dict[str, Any]):  # noqa: ANN202 - returns an 
 
 
 def parse_autoglm(text: str, tail: bool = False) -> Decision:
-    """Parse an AutoGLM-Phone reply: the call a tagged answer starts with, else the last call with the text before
-    it as the thought (see :func:`_find_call`)."""
+    """Parse an AutoGLM-Phone reply: the action call by its position (:func:`_find_call`), the thinking (or, untagged,
+    the text before the call) as the thought."""
     sections = split_reasoning(text)
     answer = strip_boxes(sections.answer)
     call = _find_call(answer, bool(sections.thinking.strip()) or _ANSWER_TAG.search(text) is not None)
