@@ -46,32 +46,20 @@ _CALL_API_TEXT = {  # the separate request that answers a Call_API: intro, page 
 }
 
 
-_ANSWER_TAG = re.compile(r"<answer>", re.IGNORECASE)
-
-
-def _find_call(answer: str, separated: bool) -> Call:
-    """The action call in ``answer`` (never one quoted inside another's argument):
-
-    - the last do(...)/finish(...) call when the answer ends with it (a thought that leaked into the answer, or an
-      untagged reply, mentions other calls before it);
-    - else, when the thought is ``separated`` from the answer (``<think>``/``<answer>`` tags, the trained layout
-      ``<answer>do(...)</answer>``) and the answer starts with a call, that call: what the model wrote after it,
-      with ``</answer>`` eaten by the stop word, is a remark ("do(Tap ...) (not do(Back), that failed)");
-    - else the last call.
-
-    A call whose ``do(`` the model lost (``action="Back")`` at a line's start) counts; its span then starts at
-    ``action``. When the chosen call cannot be read (cut off, malformed) the reply is a ParseError: another call,
-    one the thought mentions, is never executed in its place."""
+def _find_call(answer: str) -> Call:
+    """The last do(...)/finish(...) call in ``answer`` (never one quoted inside another's argument), also one whose
+    ``do(`` the model lost (``action="Back")`` at a line's start; its span then starts at ``action``). A thought that
+    leaks into the answer mentions other calls before the action; in the trained layout nothing follows the action,
+    as generation stops at ``</answer>``. When the last call cannot be read (cut off, malformed) the reply is a
+    ParseError: an earlier call, one the thought mentions, is never executed in its place."""
     tries = find_calls(answer, _CALL, lost=(_LOST, "do("))
     if not tries:
         raise ParseError(f"no do(action=...) or finish(message=...) call found: {clip(answer)}")
-    chosen = tries[-1]
-    if answer[chosen.end :].strip() and separated and not answer[: tries[0].start].strip():
-        chosen = tries[0]
-    if chosen.error is not None:
-        raise ParseError(f"the do(...)/finish(...) call could not be read ({chosen.error}); nothing was executed: "
-                         f"{clip(answer[chosen.start :])}")
-    return chosen.value
+    last = tries[-1]
+    if last.error is not None:
+        raise ParseError(f"the last do(...)/finish(...) call could not be read ({last.error}); nothing was executed: "
+                         f"{clip(answer[last.start :])}")
+    return last.value
 
 
 def _to_action(name: str, kwargs: dict[str, Any]):  # noqa: ANN202 - returns an Action
@@ -94,11 +82,11 @@ def _to_action(name: str, kwargs: dict[str, Any]):  # noqa: ANN202 - returns an 
 
 
 def parse_autoglm(text: str, tail: bool = False) -> Decision:
-    """Parse an AutoGLM-Phone reply: the action call by its position (:func:`_find_call`), the thinking (or, untagged,
-    the text before the call) as the thought."""
+    """Parse an AutoGLM-Phone reply: the last call (:func:`_find_call`), the thinking (or, untagged, the text before
+    the call) as the thought."""
     sections = split_reasoning(text)
     answer = strip_boxes(sections.answer)
-    call = _find_call(answer, bool(sections.thinking.strip()) or _ANSWER_TAG.search(text) is not None)
+    call = _find_call(answer)
     if tail:
         require_tail(answer[call.end :])
     kwargs = dict(call.kwargs)

@@ -35,8 +35,11 @@ _MEMORY = re.compile(r"(?:\*\*)?\bMemory\s*(?:\*\*\s*)?[:：]")
 _THOUGHT_LABEL = re.compile(r"^(?:\*\*)?Thought\s*(?:\*\*\s*)?[:：]\s*", re.IGNORECASE)
 _ACTION_LABEL = re.compile(r"(?:\*\*)?\bAction\s*(?:\*\*\s*)?[:：]\s*$", re.IGNORECASE)
 _AFTER_ACTION_LABEL = re.compile(r"(?:\*\*)?\bAction\s*(?:\*\*\s*)?[:：]", re.IGNORECASE)
-_BOXED_CALL = re.compile(r"\s*([A-Za-z_][\w.]*)\s*\(")  # a box holds the call alone
-_LABELLED_CALL = re.compile(r"\s*([A-Za-z_][\w.]*)\(")  # "Action: press_enter()", not "Action: Click (OK)"
+# The call a box holds (perhaps quoted, in a code fence or after its own "Action:"), and the one right after the
+# label: "Action: press_enter()" or "**Action:** `press_enter()`", not "Action: Click (OK)".
+_WRAPS = r"(?:\s|\*\*|`(?:``\w*)?|[\"']|Action\s*[:：])*"
+_BOXED_CALL = re.compile(_WRAPS + r"([A-Za-z_][\w.]*)\s*\(", re.IGNORECASE)
+_LABELLED_CALL = re.compile(r"(?:\s|\*\*|`(?:``\w*)?)*([A-Za-z_][\w.]*)\(")
 MAX_HISTORY_IMAGES = 4
 
 

@@ -48,23 +48,22 @@ _BOX_TYPES = ("click", "long_press", "input_text", "swipe")
 
 def _action_dict(body: str) -> tuple[dict[str, Any], int, int]:
     """The action dict in ``body`` (box markers removed) and its span: the first ``{...}`` with an ``action_type``
-    after the last ``Action:`` label outside every dict that starts a line (any label when none does; the protocol's
-    action position: nothing the reply writes after the action, a note or a memory quoting another one, nor a
-    label quoted mid-line, "if that fails, Action: {...}", is the action), else the last such dict written at the
-    top level. A ``{`` that does not read counts when ``action_type`` is written after it (before the next
+    after the last ``Action:`` label outside every dict (the protocol's action position: nothing the reply writes
+    after the action, a note or a memory quoting another one, is the action), else the last such dict written at
+    the top level. A ``{`` that does not read counts when ``action_type`` is written after it (before the next
     ``{``). When the dict there does not read, or no dict follows that label, the reply is a ParseError: an earlier
-    dict, one the reason quotes, is never executed in its place."""
+    dict, one the reason quotes, is never executed in its place. So is a reply whose last label stands within a
+    line after the last one that starts a line, each followed by a different action: the later one may be the
+    action or a remark on it ("If that fails, Action: {...}"), and nothing runs on a guess."""
     tries = find_dicts(body)
     ends = [later.start for later in tries[1:]] + [len(body)]  # one more than tries when there are none
     actions = [t for t, end in zip(tries, ends, strict=False) if _is_action(t, body, end)]
     labels = [m for m in last_matches(label_pattern("Action"), body, MAX_ATTEMPTS)
               if not any(t.start <= m.start() < t.end for t in tries)]  # words inside an action are not labels
-    labels = [m for m in labels if _starts_line(body, m.start())] or labels  # mid-line ones are quoted
     if labels:
-        actions = [t for t in actions if t.start >= labels[-1].end()][:1]
-        if not actions:
-            raise ParseError(f"no JSON action follows the last 'Action:' label; nothing was executed: "
-                             f"{clip(body[labels[-1].start() :])}")
+        chosen = _after(labels[-1], actions, body)
+        _refuse_two(body, [m for m in labels if _starts_line(body, m.start())], labels[-1], actions, chosen)
+        actions = [chosen]
     if not actions:
         raise ParseError(f"no {{\"action_type\": ...}} JSON action found in: {clip(body)}")
     last = actions[-1]
@@ -72,6 +71,28 @@ def _action_dict(body: str) -> tuple[dict[str, Any], int, int]:
         raise ParseError(f"the JSON action could not be read ({last.error}); nothing was executed: "
                          f"{clip(body[last.start :])}")
     return last.value, last.start, last.end
+
+
+def _after(label: re.Match[str], actions: list[Attempt], body: str) -> Attempt:
+    """The first action dict after ``label``; ParseError when there is none."""
+    following = [t for t in actions if t.start >= label.end()]
+    if not following:
+        raise ParseError(f"no JSON action follows the last 'Action:' label; nothing was executed: "
+                         f"{clip(body[label.start() :])}")
+    return following[0]
+
+
+def _refuse_two(body: str, starting: list[re.Match[str]], last: re.Match[str], actions: list[Attempt],
+               chosen: Attempt) -> None:
+    """ParseError when the last label that starts a line comes before ``last`` (a label within a line, the one
+    ``chosen`` follows) and a different action follows it."""
+    if not starting or starting[-1] is last:
+        return
+    other = next((t for t in actions if t.start >= starting[-1].end()), chosen)
+    if other is not chosen and (other.error or chosen.error or other.value != chosen.value):
+        raise ParseError(f"two different actions stand where the action goes, after the last 'Action:' label that "
+                         f"starts a line and after a later one within a line; nothing was executed: "
+                         f"{clip(body[starting[-1].start() :])}")
 
 
 # What may stand before a section label on its line: spaces of any width, markdown's bullet, quote, heading and

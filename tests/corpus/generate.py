@@ -278,16 +278,7 @@ def _labelled_after(p: str, rng: random.Random) -> Case:
     said = rng.choice(["If that fails, Action: {d}", "Then next time Action: {d}", "(otherwise Action: {d})"])
     answer = f"{g.layout(p, action, rng)}\n{said.format(d=decoy)}"
     return case("an action labelled mid-line after the action", envelope(p, rng.choice(THINKING), answer, rng),
-                {"action": wire})
-
-
-def _remark_after_open_answer(p: str, rng: random.Random) -> Case:
-    action, wire = g.action(p, rng)
-    decoy = _decoy(p, rng, wire)
-    reply = envelope(p, rng.choice(THINKING), action, rng).removesuffix("</answer>")
-    remark = rng.choice(["\nLast time {d} did nothing.", " (not {d}, that failed)", "\nNot {d} again."])
-    return case("a call remarked on after the action, </answer> eaten", reply + remark.format(d=decoy),
-                {"action": wire})
+                {"error": "parse"})
 
 
 # Kinds added after the first corpus: generated after it, so the earlier cases keep their ids and text.
@@ -303,12 +294,10 @@ WEB = tuple(p for p in PROFILES if p.endswith("/web"))
 # Then: a reply stopped at max_tokens gives an action written whole before the cut, never one the cut may have ended.
 LENGTH_KINDS: list[Callable[[str, random.Random], Case]] = [_length_after_action]
 BARE_KINDS: list[Callable[[str, random.Random], Case]] = [_bare_at_the_end, _bare_cut]
-# Then, for GLM mobile (the action is the last section): an "Action:" label quoted mid-line after it is no action.
+# Then, for GLM mobile: a different action labelled within a line after the line-start one is a remark or the
+# action, which nothing can tell: refused.
 LABEL_KINDS: list[Callable[[str, random.Random], Case]] = [_labelled_after]
 GLM_MOBILE = tuple(p for p in PROFILES if p.startswith("glm-") and p.endswith("/mobile"))
-# Then, for AutoGLM (its answer is the call alone): a call written after the one the answer starts with is a remark.
-REMARK_KINDS: list[Callable[[str, random.Random], Case]] = [_remark_after_open_answer]
-AUTOGLM = tuple(p for p in PROFILES if p.startswith("autoglm"))
 
 
 def generate() -> list[Case]:
@@ -316,7 +305,7 @@ def generate() -> list[Case]:
     cases: list[Case] = []
     groups = [(kinds, PROFILES) for kinds in (KINDS, LATER_KINDS, AFTER_KINDS, STOP_KINDS, CLOSE_KINDS)]
     for kinds, profiles in [*groups, (NEST_KINDS, WEB), (LENGTH_KINDS, PROFILES), (BARE_KINDS, WEB),
-                            (LABEL_KINDS, GLM_MOBILE), (REMARK_KINDS, AUTOGLM)]:
+                            (LABEL_KINDS, GLM_MOBILE)]:
         for profile in profiles:
             for make in kinds:
                 for _ in range(PER_KIND):
