@@ -252,7 +252,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     try:
         decision = profile.parse(text, tail=args.as_reasoning)
     except ParseError as exc:
-        print(f"error: {no_controls(str(exc))}", file=sys.stderr)
+        _print_error(exc)
         return 2
     out = {"action": decision.action.wire(), "thought": decision.thought, "memory": decision.memory}
     print(json_line(out))
@@ -353,6 +353,11 @@ def result_json(result: EpisodeResult) -> dict[str, Any]:
             "actions": result.actions.model_dump()}
 
 
+def _print_error(exc: Exception) -> None:
+    """The one ``error:`` line on stderr; the message may quote the model or a page, so no raw control characters."""
+    print(f"error: {no_controls(str(exc))}", file=sys.stderr)
+
+
 def _print_result(result: EpisodeResult) -> None:
     counts = result.actions
     print(f"status: {result.status} (actions: {counts.executed} executed, {counts.refused} refused, "
@@ -376,10 +381,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (DeviceError, BackendError) as exc:
-        print(f"error: {no_controls(str(exc))}", file=sys.stderr)
+        _print_error(exc)
         return EXIT_DEVICE
     except GlmvError as exc:
-        print(f"error: {no_controls(str(exc))}", file=sys.stderr)
+        _print_error(exc)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -19,7 +19,7 @@ _PHASES = {"observe": "looking at the screen", "generate": "waiting for the mode
 
 def shown(text: str) -> str:
     """``text`` (the model's or a page's) for a console line: control characters written as escapes (see
-    :func:`glmv_agent.parsing.no_controls`) and rich markup escaped."""
+    :func:`glmv_agent.printable.no_controls`) and rich markup escaped."""
     return escape(no_controls(text))
 
 
