@@ -20,6 +20,7 @@ from ..parsing import (
     build_action,
     clip,
     ints_in,
+    label_pattern,
     require_tail,
     split_reasoning,
     strip_boxes,
@@ -34,12 +35,11 @@ _CANON = {name.lower(): name for name in NAMES}
 _MEMORY = re.compile(r"(?:\*\*)?\bMemory\s*(?:\*\*\s*)?[:：]")
 _THOUGHT_LABEL = re.compile(r"^(?:\*\*)?Thought\s*(?:\*\*\s*)?[:：]\s*", re.IGNORECASE)
 _ACTION_LABEL = re.compile(r"(?:\*\*)?\bAction\s*(?:\*\*\s*)?[:：]\s*$", re.IGNORECASE)
-_AFTER_ACTION_LABEL = re.compile(r"(?:\*\*)?\bAction\s*(?:\*\*\s*)?[:：]", re.IGNORECASE)
 # The call a box holds (perhaps quoted, in a code fence or after its own "Action:"), and the one right after the
 # label: "Action: press_enter()" or "**Action:** `press_enter()`", not "Action: Click (OK)".
-_WRAPS = r"(?:\s|\*\*|`(?:``\w*)?|[\"']|Action\s*[:：])*"
-_BOXED_CALL = re.compile(_WRAPS + r"([A-Za-z_][\w.]*)\s*\(", re.IGNORECASE)
-_LABELLED_CALL = re.compile(r"(?:\s|\*\*|`(?:``\w*)?)*([A-Za-z_][\w.]*)\(")
+_MARKS = r"\s|\*\*|`(?:``\w*)?"  # spaces, bold, backticks and code fences around a call
+_BOXED_CALL = re.compile(rf"(?:{_MARKS}|[\"']|Action\s*[:：])*([A-Za-z_][\w.]*)\s*\(", re.IGNORECASE)
+_LABELLED_CALL = re.compile(rf"(?:{_MARKS})*([A-Za-z_][\w.]*)\(")
 MAX_HISTORY_IMAGES = 4
 
 
@@ -77,7 +77,7 @@ def _refuse_unknown(answer: str, end: int, calls: list[Any]) -> None:
     ``<|begin_of_box|>rm_rf('/')<|end_of_box|>``. A known call elsewhere (a remark, "if that fails, left_click(...)")
     never runs in its place. Labels inside a call's arguments do not count."""
     boxes = [start for start, _ in box_ranges(answer[:end])]
-    labels = [m.end() for m in _AFTER_ACTION_LABEL.finditer(answer, 0, end)
+    labels = [m.end() for m in label_pattern("Action").finditer(answer, 0, end)
               if not any(c.start <= m.start() < c.end for c in calls)]
     if boxes:
         found = _BOXED_CALL.match(answer, boxes[-1])
