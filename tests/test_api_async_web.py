@@ -6,24 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("playwright.async_api")
 from api_support import boxed, thousandths, web_reply  # noqa: E402
-from playwright.async_api import async_playwright  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
+from web_support import async_page, site_fixture  # noqa: E402, F401
 
 from glmv_agent import AsyncPageAgent  # noqa: E402
-from glmv_agent.environments.web.options import LAUNCH_ARGS, resolve_executable  # noqa: E402
-from glmv_agent.environments.web.server import StaticServer  # noqa: E402
-from glmv_agent.errors import ConfigError  # noqa: E402
 from tests.support import FakeOpenAIServer  # noqa: E402
 
 pytestmark = pytest.mark.browser
-PAGES = Path(__file__).parent / "web_pages"
 
 
 class Cart(BaseModel):
@@ -31,21 +26,8 @@ class Cart(BaseModel):
     total: float
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    with StaticServer(PAGES) as server:
-        yield server.url
-
-
 async def _scenario(site: str, server: FakeOpenAIServer, run_dir: Path) -> dict:
-    async with async_playwright() as p:
-        try:
-            executable = resolve_executable(None, p.chromium.executable_path)
-        except ConfigError as exc:
-            pytest.skip(f"no Chromium here: {exc}")
-        browser = await p.chromium.launch(executable_path=executable, args=list(LAUNCH_ARGS))
-        page = await browser.new_page(viewport={"width": 1000, "height": 700})
-        await page.goto(site + "shop.html")
+    async with async_page(site + "shop.html") as page:
         async with AsyncPageAgent(page, base_url=server.base_url, api_model="glm-4.5v", run_dir=run_dir) as agent:
             result = await agent.act("click the Login button")
             status = await page.locator("#status").text_content()
@@ -55,7 +37,6 @@ async def _scenario(site: str, server: FakeOpenAIServer, run_dir: Path) -> dict:
             box = await agent.locate("the search box")
         out = {"result": result, "status": status, "cart": cart, "verdict": verdict, "box": box, "real": search,
                "open": not page.is_closed()}
-        await browser.close()
         return out
 
 

@@ -6,30 +6,19 @@ from __future__ import annotations
 import asyncio
 import gc
 import weakref
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("playwright.async_api")
-from playwright.async_api import async_playwright  # noqa: E402
+from web_support import async_page, site_fixture  # noqa: E402, F401
 
 from glmv_agent.actions import WebClick  # noqa: E402
 from glmv_agent.environments.web.async_page import AsyncPageEnvironment  # noqa: E402
-from glmv_agent.environments.web.options import LAUNCH_ARGS, WebOptions, resolve_executable  # noqa: E402
-from glmv_agent.environments.web.server import StaticServer  # noqa: E402
-from glmv_agent.errors import ConfigError  # noqa: E402
+from glmv_agent.environments.web.options import WebOptions  # noqa: E402
 from glmv_agent.types import Observation  # noqa: E402
 
 pytestmark = pytest.mark.browser
-PAGES = Path(__file__).parent / "web_pages"
 COUNTER = "() => document.getElementById('counter').textContent"
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    with StaticServer(PAGES) as server:
-        yield server.url
 
 
 def counter_label(observation: Observation) -> int:
@@ -41,14 +30,7 @@ def images_of(observation: Observation) -> list[weakref.ref]:
 
 
 async def _async_scenario(site: str) -> tuple[list[object], str]:
-    async with async_playwright() as p:
-        try:
-            executable = resolve_executable(None, p.chromium.executable_path)
-        except ConfigError as exc:
-            pytest.skip(f"no Chromium here: {exc}")
-        browser = await p.chromium.launch(executable_path=executable, args=list(LAUNCH_ARGS))
-        page = await browser.new_page(viewport={"width": 1000, "height": 700})
-        await page.goto(site + "form.html")
+    async with async_page(site + "form.html") as page:
         env = AsyncPageEnvironment(page, WebOptions(wait_seconds=0))
         first = images_of(await env.aobserve())
         for _ in range(3):
@@ -58,7 +40,6 @@ async def _async_scenario(site: str) -> tuple[list[object], str]:
         await env.aexecute(WebClick(label=counter_label(latest)), latest)
         counter = await page.evaluate(COUNTER)
         await env.aclose()
-        await browser.close()
         return freed, counter
 
 

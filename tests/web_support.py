@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.async_api import Page as AsyncPage
+from playwright.async_api import async_playwright
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from glmv_agent.environments.web.browser import launch_browser
-from glmv_agent.environments.web.options import WebOptions
+from glmv_agent.environments.web.options import LAUNCH_ARGS, WebOptions, resolve_executable
 from glmv_agent.environments.web.server import StaticServer
 from glmv_agent.errors import ConfigError
 
@@ -45,6 +48,24 @@ def browser_fixture(playwright: Playwright) -> Iterator[Browser]:
         pytest.skip(f"no Chromium here: {exc}")
     yield chromium
     chromium.close()
+
+
+@asynccontextmanager
+async def async_page(url: str) -> AsyncIterator[AsyncPage]:
+    """A 1000x700 page at ``url`` in a Chromium of its own on ``playwright.async_api``, launched with the toolkit's
+    flags and closed afterwards; the test is skipped when there is no Chromium."""
+    async with async_playwright() as p:
+        try:
+            executable = resolve_executable(None, p.chromium.executable_path)
+        except ConfigError as exc:
+            pytest.skip(f"no Chromium here: {exc}")
+        browser = await p.chromium.launch(executable_path=executable, args=list(LAUNCH_ARGS))
+        try:
+            page = await browser.new_page(viewport={"width": 1000, "height": 700})
+            await page.goto(url)
+            yield page
+        finally:
+            await browser.close()
 
 
 @pytest.fixture(scope="module", name="site")
