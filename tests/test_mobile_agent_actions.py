@@ -8,10 +8,8 @@ import json
 from pathlib import Path
 
 from PIL import Image
-from test_mobile_support import key_fixture, make_env
+from test_mobile_support import autoglm_run, key_fixture
 
-from glmv_agent.agent import Agent, AgentConfig
-from glmv_agent.backends.openai_backend import EndpointConfig, OpenAIBackend
 from glmv_agent.environments.android.sim.device import SimulatedPhone
 from glmv_agent.profiles import get_profile
 from glmv_agent.types import Decision, HistoryItem, Observation, Platform
@@ -38,12 +36,7 @@ def test_note_and_call_api_answer_from_the_noted_pages(key: Path, tmp_path: Path
         turn(f'finish(message="{RESULT}")'),
     ]
     with SimulatedPhone() as phone, FakeOpenAIServer(script) as server:
-        env = make_env(phone, key)
-        backend = OpenAIBackend(EndpointConfig(base_url=server.base_url, model="autoglm", max_retries=0))
-        agent = Agent(get_profile("autoglm-phone/mobile", lang="en"), backend, env,
-                      AgentConfig(max_steps=10, run_dir=tmp_path / "run", write_report=False))
-        result = agent.run("Tell me which apps I noted")
-        env.close()
+        result = autoglm_run(phone, key, server.base_url, "Tell me which apps I noted", tmp_path / "run", 10)
     assert result.status == "complete", result.error
     requests = server.chat_requests
     assert len(requests) == 8

@@ -12,10 +12,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from glmv_agent.agent import Agent, AgentConfig, EpisodeResult
+from glmv_agent.backends.openai_backend import EndpointConfig, OpenAIBackend
 from glmv_agent.environments.android.connection import ConnectionOptions
 from glmv_agent.environments.android.environment import MobileConfig, MobileEnvironment
 from glmv_agent.environments.android.keys import create_key
 from glmv_agent.environments.android.sim.device import SimulatedPhone
+from glmv_agent.profiles import get_profile
 
 ADB = shutil.which("adb")
 FAST = ConnectionOptions(connect_timeout_s=2, auth_timeout_s=2, command_timeout_s=10, reconnect_attempts=3,
@@ -52,6 +55,20 @@ def make_env(phone: SimulatedPhone, key: Path, **options: object) -> MobileEnvir
     config = MobileConfig(device=phone.serial, adb_key=key, connection=FAST, ime_switch_delay_s=0.0,
                           focus_delay_s=0.0, wait_seconds=0.0, **options)  # type: ignore[arg-type]
     return MobileEnvironment(config, sleep=lambda _s: None)
+
+
+def autoglm_run(phone: SimulatedPhone, key: Path, base_url: str, task: str, run_dir: Path,
+                max_steps: int) -> EpisodeResult:
+    """The English AutoGLM-Phone agent on ``phone`` against the endpoint at ``base_url`` (no retries), run on
+    ``task``."""
+    env = make_env(phone, key)
+    try:
+        backend = OpenAIBackend(EndpointConfig(base_url=base_url, model="autoglm", max_retries=0))
+        agent = Agent(get_profile("autoglm-phone/mobile", lang="en"), backend, env,
+                      AgentConfig(max_steps=max_steps, run_dir=run_dir, write_report=False))
+        return agent.run(task)
+    finally:
+        env.close()
 
 
 def timed_env(phone: SimulatedPhone, key: Path, **options: object) -> MobileEnvironment:

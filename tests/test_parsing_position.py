@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_mobile_support import key_fixture, make_env
+from test_mobile_support import autoglm_run, key_fixture
 
 from glmv_agent.agent import Agent, AgentConfig, EpisodeResult
 from glmv_agent.backends.openai_backend import EndpointConfig, OpenAIBackend
@@ -237,12 +237,7 @@ def test_end_to_end_an_autoglm_tap_cut_before_its_paren_never_reaches_the_phone(
               Reply(content='<think>pay</think><answer>do(action="Tap", element=[500,300]'),
               Reply(content='<think>stop</think><answer>finish(message="not paid")</answer>')]
     with SimulatedPhone() as phone, FakeOpenAIServer(script) as server:
-        env = make_env(phone, key)
-        backend = OpenAIBackend(EndpointConfig(base_url=server.base_url, model="autoglm", max_retries=0))
-        agent = Agent(get_profile("autoglm-phone/mobile", lang="en"), backend, env,
-                      AgentConfig(max_steps=5, run_dir=tmp_path / "run", write_report=False))
-        result = agent.run("pay the bill")
-        env.close()
+        result = autoglm_run(phone, key, server.base_url, "pay the bill", tmp_path / "run", 5)
     assert (result.status, result.answer) == ("complete", "not paid"), result.error
     assert phone.state.taps == []
     steps = [json.loads(line) for line in (result.run_dir / "steps.jsonl").read_text(encoding="utf-8").splitlines()]
