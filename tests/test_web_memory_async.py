@@ -5,28 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import weakref
 
 import pytest
 
 pytest.importorskip("playwright.async_api")
+from test_web_memory import COUNTER, counter_label, images_of  # noqa: E402
 from web_support import async_page, site_fixture  # noqa: E402, F401
 
 from glmv_agent.actions import WebClick  # noqa: E402
 from glmv_agent.environments.web.async_page import AsyncPageEnvironment  # noqa: E402
 from glmv_agent.environments.web.options import WebOptions  # noqa: E402
-from glmv_agent.types import Observation  # noqa: E402
 
 pytestmark = pytest.mark.browser
-COUNTER = "() => document.getElementById('counter').textContent"
-
-
-def counter_label(observation: Observation) -> int:
-    return next(e.label for e in observation.elements if e.text.startswith(("Click me", "Clicked")))
-
-
-def images_of(observation: Observation) -> list[weakref.ref]:
-    return [weakref.ref(observation.screenshot), weakref.ref(observation.marked_screenshot)]
 
 
 async def _async_scenario(site: str) -> tuple[list[object], str]:
