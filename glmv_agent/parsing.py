@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -177,6 +178,16 @@ def before_memory(
         raise ParseError(f"an action is written after the memory section ({clip(text[after[0].start :], 60)}), so "
                          "the one meant cannot be told; nothing was executed")
     return [t for t in tries if t.start < memory.start()], memory
+
+
+def read_or_refuse(attempt: Attempt, what: str, text: str) -> Any:
+    """The value ``attempt`` (a candidate at the action position of ``text``) read; when it did not read (cut off,
+    malformed), ParseError "``what`` could not be read (why); nothing was executed: <text from it>": no other
+    candidate, one the reasoning quotes, is executed in its place."""
+    if attempt.error is not None:
+        raise ParseError(f"{what} could not be read ({attempt.error}); nothing was executed: "
+                         f"{clip(text[attempt.start :])}")
+    return attempt.value
 
 
 def require_tail(rest: str) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from ..actions import AGENT_TYPES
 from ..errors import ConfigError, ParseError
 from ..literal import Call, find_calls
-from ..parsing import build_action, clip, ints_in, require_tail, split_reasoning, strip_boxes
+from ..parsing import build_action, clip, ints_in, read_or_refuse, require_tail, split_reasoning, strip_boxes
 from ..types import ChatMessage, Decision, GenerationParams, HistoryItem, Observation, Platform
 from .base import ProfileBase, register
 
@@ -55,11 +55,7 @@ def _find_call(answer: str) -> Call:
     tries = find_calls(answer, _CALL, lost=(_LOST, "do("))
     if not tries:
         raise ParseError(f"no do(action=...) or finish(message=...) call found: {clip(answer)}")
-    last = tries[-1]
-    if last.error is not None:
-        raise ParseError(f"the last do(...)/finish(...) call could not be read ({last.error}); nothing was executed: "
-                         f"{clip(answer[last.start :])}")
-    return last.value
+    return read_or_refuse(tries[-1], "the last do(...)/finish(...) call", answer)
 
 
 def _to_action(name: str, kwargs: dict[str, Any]):  # noqa: ANN202 - returns an Action

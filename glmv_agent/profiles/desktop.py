@@ -21,6 +21,7 @@ from ..parsing import (
     clip,
     ints_in,
     label_pattern,
+    read_or_refuse,
     require_tail,
     split_reasoning,
     strip_boxes,
@@ -62,13 +63,11 @@ def _choose_call(answer: str) -> tuple[Call, re.Match[str] | None]:
     boxes = [(start, end) for start, end in box_ranges(answer) if label is None or start < label.start()]
     boxed = [t for t in before if any(start <= t.start < end for start, end in boxes)]
     chosen = (boxed or before)[-1]
-    if chosen.error is not None:
-        raise ParseError(f"the desktop action call could not be read ({chosen.error}); nothing was executed: "
-                         f"{clip(answer[chosen.start :])}")
+    value = read_or_refuse(chosen, "the desktop action call", answer)
     if boxes and boxes[-1][0] > chosen.start:  # the last box, where the action goes, holds no call (cut short)
         raise ParseError(f"the boxed action is not a call like left_click(start_box='[x,y]'); nothing was "
                          f"executed: {clip(answer[boxes[-1][0] :])}")
-    return chosen.value, label
+    return value, label
 
 
 def _refuse_unknown(answer: str, end: int, calls: list[Any]) -> None:

@@ -19,6 +19,7 @@ from ..parsing import (
     ints_in,
     label_pattern,
     labelled,
+    read_or_refuse,
     require_tail,
     split_reasoning,
     strip_boxes,
@@ -67,10 +68,7 @@ def _action_dict(body: str) -> tuple[dict[str, Any], int, int]:
     if not actions:
         raise ParseError(f"no {{\"action_type\": ...}} JSON action found in: {clip(body)}")
     last = actions[-1]
-    if last.error is not None:
-        raise ParseError(f"the JSON action could not be read ({last.error}); nothing was executed: "
-                         f"{clip(body[last.start :])}")
-    return last.value, last.start, last.end
+    return read_or_refuse(last, "the JSON action", body), last.start, last.end
 
 
 def _after(label: re.Match[str], actions: list[Attempt], body: str) -> Attempt:
