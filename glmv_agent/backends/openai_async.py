@@ -32,7 +32,7 @@ class AsyncOpenAIBackend(OpenAIBackend):
         self._given = client
         self.aclient = self._new_client()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._model_alock = asyncio.Lock()
+        self._model_alock: asyncio.Lock  # made by _bind, for the loop the backend is used on
 
     def _new_client(self) -> openai.AsyncOpenAI:
         if self._given is not None:
